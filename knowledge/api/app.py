@@ -1,0 +1,117 @@
+"""The knowledge service: search API, catalogue API, web portal.
+
+Errors are turned into words here and only here: 422 for invalid input (one readable
+``detail`` string plus the field errors), 404 for unknown records, 413 for oversized
+bodies, and a generic 500 without internals for anything unexpected.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Optional
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from knowledge import __version__
+from knowledge.api.deps import IndexHolder, LoadedDep
+from knowledge.api.routers import catalogue, portal, search
+from knowledge.api.schemas import Health
+from knowledge.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+class BodyLimitMiddleware:
+    """Answers 413 for bodies above the limit, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(self.max_bytes)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _too_large(self.max_bytes)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": f"Nội dung gửi lên quá lớn (tối đa {limit} byte)."}, status_code=413)
+
+
+def _readable(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        if err.get("type") == "json_invalid":
+            parts.append("Nội dung không phải JSON hợp lệ.")
+        else:
+            parts.append(f"{where}: {err.get('msg')}")
+    return "Yêu cầu không hợp lệ: " + "; ".join(parts)
+
+
+def create_app(settings: Optional[Settings] = None, holder: Optional[IndexHolder] = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.holder is None:
+            app.state.holder = IndexHolder(settings)
+            app.state.holder.start()
+        yield
+
+    app = FastAPI(title="Knowledge service — dịch vụ công trực tuyến", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.holder = holder
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        return JSONResponse({"detail": _readable(exc), "errors": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "Lỗi máy chủ, vui lòng thử lại sau."}, status_code=500)
+
+    @app.get("/health", response_model=Health, tags=["health"])
+    def health(loaded: LoadedDep) -> Health:
+        kb = loaded.kb
+        return Health(status="ok", index_version=str(loaded.meta.get("version", "memory")), chunks=len(loaded.index),
+                      procedures=len(kb.procedures), guides=len(kb.guides), directives=len(kb.directives),
+                      dense_model=loaded.meta.get("dense_model"))
+
+    app.include_router(search.router)
+    app.include_router(catalogue.router)
+    app.include_router(portal.router)
+    if portal.WIDGET_DIR.is_dir():
+        app.mount("/static/webchat", StaticFiles(directory=portal.WIDGET_DIR), name="webchat")
+    return app

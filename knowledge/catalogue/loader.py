@@ -1,0 +1,80 @@
+"""Load the knowledge base from a folder of YAML files.
+
+Layout: ``<root>/procedures/*.yaml``, ``<root>/guides/*.yaml``, ``<root>/directives/*.yaml``;
+each file holds a YAML list of records. Ids are unique across the whole base.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from knowledge.catalogue.models import Directive, Guide, Procedure
+from knowledge.errors import KnowledgeBaseError
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    procedures: dict[str, Procedure] = field(default_factory=dict)
+    guides: dict[str, Guide] = field(default_factory=dict)
+    directives: dict[str, Directive] = field(default_factory=dict)
+    content_hash: str = ""
+
+    def __len__(self) -> int:
+        return len(self.procedures) + len(self.guides) + len(self.directives)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"})
+
+
+def _load_kind(folder: Path, model: type[T], digest: Any) -> dict[str, T]:
+    records: dict[str, T] = {}
+    for path in _yaml_files(folder):
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw)
+        items = yaml.safe_load(raw) or []
+        if not isinstance(items, list):
+            raise KnowledgeBaseError(f"{path}: expected a YAML list of records")
+        for pos, item in enumerate(items):
+            try:
+                record = model.model_validate(item)
+            except ValidationError as exc:
+                raise KnowledgeBaseError(f"{path} record #{pos}: {exc}") from exc
+            rid = getattr(record, "id")
+            if rid in records:
+                raise KnowledgeBaseError(f"{path}: duplicate id {rid!r}")
+            records[rid] = record
+    return records
+
+
+def load_knowledge_base(root: Path | str = DEFAULT_DATA_DIR) -> KnowledgeBase:
+    root = Path(root)
+    if not root.is_dir():
+        raise KnowledgeBaseError(f"knowledge base folder not found: {root}")
+    digest = hashlib.sha256()
+    procedures = _load_kind(root / "procedures", Procedure, digest)
+    guides = _load_kind(root / "guides", Guide, digest)
+    directives = _load_kind(root / "directives", Directive, digest)
+    _check_unique_ids([procedures, guides, directives])
+    return KnowledgeBase(procedures, guides, directives, digest.hexdigest())
+
+
+def _check_unique_ids(groups: Iterable[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    for group in groups:
+        clash = seen & group.keys()
+        if clash:
+            raise KnowledgeBaseError(f"ids used by two kinds of record: {sorted(clash)}")
+        seen |= group.keys()

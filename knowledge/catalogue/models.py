@@ -1,0 +1,141 @@
+"""Typed records of the knowledge base.
+
+Every record carries ``source`` (where its facts come from) and ``checked_on``.
+Descriptions and steps are written in the project's own words; facts (codes, names,
+fees, time limits, agencies, document numbers, dates) are taken from the source.
+A field that the source does not give stays empty: the bot then says where the
+citizen can find it, it never guesses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+OnlineType = Literal["toan_trinh", "mot_phan", "khong"]
+ChannelKind = Literal["truc_tuyen", "truc_tiep", "buu_chinh"]
+
+ONLINE_TYPE_LABEL: dict[str, str] = {
+    "toan_trinh": "Dịch vụ công trực tuyến toàn trình (tương đương mức độ 4 cũ)",
+    "mot_phan": "Dịch vụ công trực tuyến một phần (tương đương mức độ 3 cũ)",
+    "khong": "Chưa cung cấp trực tuyến",
+}
+LEGACY_LEVEL: dict[str, Optional[int]] = {"toan_trinh": 4, "mot_phan": 3, "khong": None}
+CHANNEL_LABEL: dict[str, str] = {
+    "truc_tuyen": "Trực tuyến",
+    "truc_tiep": "Trực tiếp",
+    "buu_chinh": "Qua bưu chính",
+}
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Channel(_Record):
+    """One way of submitting, with its own time limit and fee."""
+
+    kind: ChannelKind
+    time_limit: Optional[str] = None
+    fee: Optional[str] = None
+    note: Optional[str] = None
+
+
+class OnlineService(_Record):
+    type: OnlineType
+    url: Optional[str] = None
+    note: Optional[str] = None
+
+    @property
+    def legacy_level(self) -> Optional[int]:
+        return LEGACY_LEVEL[self.type]
+
+    @property
+    def label(self) -> str:
+        return ONLINE_TYPE_LABEL[self.type]
+
+
+class LegalRef(_Record):
+    number: str
+    title: Optional[str] = None
+
+
+class Link(_Record):
+    title: str
+    url: str
+
+
+class Procedure(_Record):
+    """An administrative procedure (thủ tục hành chính) as the citizen meets it."""
+
+    id: str = Field(min_length=1)
+    code: Optional[str] = None  # mã thủ tục on the National Public Service Portal
+    name: str = Field(min_length=3)
+    field: str
+    level: list[str] = Field(default_factory=list)
+    agency: Optional[str] = None
+    receiving_agency: Optional[str] = None
+    applicants: Optional[str] = None
+    aliases: list[str] = Field(default_factory=list)
+    summary: str = Field(min_length=10)
+    online: OnlineService
+    channels: list[Channel] = Field(default_factory=list)
+    documents: list[str] = Field(default_factory=list)
+    online_steps: list[str] = Field(default_factory=list)
+    result: Optional[str] = None
+    legal_basis: list[LegalRef] = Field(default_factory=list)
+    url: Optional[str] = None
+    related: list[str] = Field(default_factory=list)
+    source: str = Field(min_length=5)
+    checked_on: dt.date
+
+    @field_validator("level")
+    @classmethod
+    def _no_district(cls, value: list[str]) -> list[str]:
+        # Since 1/7/2025 there is no district level; a record naming it is out of date.
+        for item in value:
+            if "huyện" in item.lower():
+                raise ValueError("cấp huyện no longer exists since 1/7/2025")
+        return value
+
+    def channel(self, kind: ChannelKind) -> Optional[Channel]:
+        return next((c for c in self.channels if c.kind == kind), None)
+
+
+class Guide(_Record):
+    """A short how-to on using online public services in general."""
+
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=3)
+    aliases: list[str] = Field(default_factory=list)
+    summary: str = Field(min_length=10)
+    steps: list[str] = Field(default_factory=list)
+    body: Optional[str] = None
+    links: list[Link] = Field(default_factory=list)
+    source: str = Field(min_length=5)
+    checked_on: dt.date
+
+
+class Directive(_Record):
+    """A decision, plan, directive or report behind the outreach on online services."""
+
+    id: str = Field(min_length=1)
+    doc_number: str = Field(min_length=3)
+    doc_type: str
+    date: dt.date
+    issuer: str
+    title: str
+    summary: str = Field(min_length=10)
+    key_points: list[str] = Field(default_factory=list)
+    implements: list[str] = Field(default_factory=list)  # doc_numbers this one carries out
+    note: Optional[str] = None
+    aliases: list[str] = Field(default_factory=list)
+    url: Optional[str] = None
+    source: str = Field(min_length=5)
+    checked_on: dt.date
+
+    @property
+    def citation(self) -> str:
+        return f"{self.doc_type} {self.doc_number} ngày {self.date:%d/%m/%Y} của {self.issuer}"

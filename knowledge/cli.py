@@ -1,0 +1,107 @@
+"""Command line: ``python -m knowledge <command>``.
+
+    index [--force]                  build the index of the configured knowledge base if stale
+    check                            validate the knowledge base
+    search "<query>" [--k 5] [--kinds procedure,guide] [--json]
+    eval --beir DIR | --dev [FILE]   retrieval quality figures as JSON
+    serve                            run the knowledge service (FastAPI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Optional, Sequence
+
+from knowledge.errors import KnowledgeError
+from knowledge.settings import get_settings
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from knowledge.service import ensure_index
+
+    loaded = ensure_index(get_settings(), force=args.force)
+    print(json.dumps({k: loaded.meta.get(k) for k in ("version", "chunks", "dense_model", "faiss_index",
+                                                        "build_seconds", "corpus_hash")}, ensure_ascii=False))
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from knowledge.catalogue.loader import load_knowledge_base
+
+    kb = load_knowledge_base(get_settings().data_dir)
+    print(f"ok: {len(kb.procedures)} procedures, {len(kb.guides)} guides, {len(kb.directives)} directives")
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from knowledge.api.schemas import result_from_hit
+    from knowledge.service import ensure_index
+
+    loaded = ensure_index(get_settings())
+    kinds = [k for k in args.kinds.split(",") if k] if args.kinds else None
+    hits = loaded.index.search(args.query, k=args.k, kinds=kinds)  # type: ignore[arg-type]
+    results = [result_from_hit(h).model_dump() for h in hits]
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            print(f"{r['score']:.3f}  [{r['kind']}] {r['id']}  {r['title']}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from knowledge import evaluation
+
+    if args.beir:
+        report = evaluation.evaluate_beir(args.beir, get_settings(), dense=not args.lexical_only)
+    else:
+        report = evaluation.evaluate_dev(args.dev, get_settings(), weights=args.weights)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("knowledge.api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("index", help="build the index if the knowledge base changed")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=_cmd_index)
+    sub.add_parser("check", help="validate the knowledge base").set_defaults(func=_cmd_check)
+    p = sub.add_parser("search", help="search the knowledge base")
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--kinds", default="")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_search)
+    p = sub.add_parser("eval", help="retrieval quality")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--beir", metavar="DIR")
+    g.add_argument("--dev", nargs="?", const="", metavar="FILE")
+    p.add_argument("--lexical-only", action="store_true")
+    p.add_argument("--weights", default="", help="comma-separated dense weights to compare (dev set)")
+    p.set_defaults(func=_cmd_eval)
+    sub.add_parser("serve", help="run the knowledge service").set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KnowledgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

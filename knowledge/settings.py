@@ -1,0 +1,41 @@
+"""Settings of the knowledge service and its CLI, read once from the environment.
+
+Every setting has the prefix ``KNOWLEDGE_`` (e.g. ``KNOWLEDGE_PORT=8001``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUILTIN_MODEL = "builtin:static-vi"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KNOWLEDGE_", extra="ignore")
+
+    data_dir: Path = Field(PROJECT_ROOT / "knowledge" / "data", description="knowledge base folder (YAML)")
+    index_dir: Path = Field(PROJECT_ROOT / "var" / "index", description="where index artefacts are kept")
+    dense_model: str = Field(
+        BUILTIN_MODEL,
+        description="'builtin:static-vi' (built by the project from the knowledge base, no network) "
+        "or a sentence-transformers model name/path for deployments that have it",
+    )
+    dense_input: str = Field("folded", pattern="^(folded|display)$", description="text form given to the dense model")
+    dense_weight: float = Field(0.3, ge=0.0, le=1.0, description="weight of the dense score in the fusion")
+    candidates: int = Field(50, ge=5, le=1000, description="candidates taken from each index before fusion")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rasa_url: str = Field("", description="Rasa socket.io URL the portal widget connects to; '' = same host, port 5005")
+    max_body_bytes: int = Field(64 * 1024, description="requests above this size get 413")
+    max_query_chars: int = Field(1000, description="longer queries get 422")
+    portal_title: str = "Trợ lý dịch vụ công trực tuyến"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
