@@ -34,6 +34,14 @@ class IndexHolder:
     def start(self) -> None:
         self._loaded = ensure_index(self.settings)
 
+    @classmethod
+    def serving(cls, settings: Settings, loaded: LoadedIndex) -> "IndexHolder":
+        """A holder already serving ``loaded`` (tests, embedding the app in-process)."""
+        holder = cls(settings)
+        holder._loaded = loaded
+        holder._checked = time.monotonic()
+        return holder
+
     @property
     def loaded(self) -> LoadedIndex:
         now = time.monotonic()

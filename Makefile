@@ -1,0 +1,84 @@
+# Two commands matter on a fresh machine: `make run` and `make test` (see README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ROOT := $(abspath .)
+VENV := .venv
+VENV_RASA := .venv-rasa
+PY := $(VENV)/bin/python
+PY_RASA := $(VENV_RASA)/bin/python
+STAMPS := .stamps
+PYTHON311 ?= python3.11
+export PYTHONPATH := $(ROOT)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export HF_HUB_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: help setup run test check lint types validate train index kb-check eval bench lock clean
+
+help:
+	@echo "make run    - install what is missing, build the index, train if needed, start everything"
+	@echo "make test   - every check: lint, types, knowledge-base check, rasa data validate, tests"
+	@echo "make setup | index | train | eval | bench | lock | clean"
+
+$(STAMPS):
+	@mkdir -p $(STAMPS)
+
+$(STAMPS)/venv: requirements.txt constraints.txt | $(STAMPS)
+	@command -v $(PYTHON311) >/dev/null || { echo "error: Python 3.11 ($(PYTHON311)) not found"; exit 1; }
+	$(PYTHON311) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip wheel
+	$(PY) -m pip install -q torch==2.13.0 -c constraints.txt
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	@touch $@
+
+$(STAMPS)/venv-rasa: bot/requirements.txt bot/constraints.txt | $(STAMPS)
+	PY310=$$(scripts/find_python310.sh) && $$PY310 -m venv $(VENV_RASA)
+	$(PY_RASA) -m pip install -q --upgrade "pip<25" wheel "setuptools==70.3.0"
+	$(PY_RASA) -m pip install -q -r bot/requirements.txt -c bot/constraints.txt
+	@touch $@
+
+$(STAMPS)/web: web/package.json web/package-lock.json | $(STAMPS)
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(STAMPS)/venv $(STAMPS)/venv-rasa $(STAMPS)/web
+
+index: $(STAMPS)/venv
+	$(PY) -m knowledge index
+
+train: $(STAMPS)/venv-rasa
+	$(PY_RASA) scripts/train_if_needed.py
+
+run: setup index train
+	$(PY) scripts/run.py
+
+kb-check: $(STAMPS)/venv
+	$(PY) -m knowledge check
+
+lint: $(STAMPS)/venv
+	$(VENV)/bin/ruff check knowledge actions scripts tests bench bot
+
+types: $(STAMPS)/venv
+	$(VENV)/bin/mypy knowledge actions
+
+validate: $(STAMPS)/venv-rasa
+	$(VENV_RASA)/bin/rasa data validate --config config.yml --domain domain.yml --data bot/data --fail-on-warnings
+
+check: lint types kb-check validate
+
+test: setup check train
+	$(PY) -m pytest -q tests
+
+eval: $(STAMPS)/venv
+	$(PY) -m knowledge eval --dev
+
+bench: setup train
+	$(PY) bench/search_latency.py
+
+lock:
+	$(PY) -m pip freeze | grep -v '^-e ' > constraints.txt.new && mv constraints.txt.new constraints.txt
+	$(PY_RASA) -m pip freeze | grep -v '^-e ' > bot/constraints.txt.new && mv bot/constraints.txt.new bot/constraints.txt
+
+clean:
+	rm -rf var models $(STAMPS) .pytest_cache

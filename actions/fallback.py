@@ -1,0 +1,52 @@
+"""When NLU is unsure: search the whole knowledge base and offer the best matches as
+buttons; when nothing matches, say so honestly and offer human help."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
+from actions.messages import APOLOGY_DOWN, BotMessage, Button, intent_payload, send
+
+log = logging.getLogger(__name__)
+
+NOTHING = ("Xin lỗi, tôi chưa hiểu câu hỏi và cũng chưa tìm thấy thủ tục phù hợp. Bạn thử gõ tên thủ tục, "
+           "ví dụ \"cấp lại thẻ căn cước\", hoặc bấm nút dưới đây để được cán bộ hỗ trợ.")
+KIND_INTENT = {"procedure": "ask_procedure", "guide": "ask_online_howto", "directive": "ask_policy"}
+
+
+class ActionDefaultFallback(Action):
+    def __init__(self, client: Optional[KnowledgeClient] = None) -> None:
+        self.client = client or KnowledgeClient()
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        try:
+            hits = await self.client.search(text, k=3) if text else []
+        except KnowledgeUnavailable:
+            log.exception("knowledge service unavailable")
+            dispatcher.utter_message(text=APOLOGY_DOWN)
+            return [UserUtteranceReverted()]
+        good = [h for h in hits if h.score >= self.client.settings.suggest_threshold]
+        if good:
+            buttons = [Button(h.title[:80], self._payload(h.kind, h.id, h.title)) for h in good]
+            send(dispatcher, [BotMessage("Có phải bạn muốn hỏi về một trong các nội dung sau?", buttons)])
+        else:
+            send(dispatcher, [BotMessage(NOTHING, [Button("Gặp cán bộ hỗ trợ", "/request_human")])])
+        return [UserUtteranceReverted()]
+
+    @staticmethod
+    def _payload(kind: str, record_id: str, title: str) -> str:
+        if kind == "procedure":
+            return intent_payload("ask_procedure", procedure_id=record_id)
+        return title  # guides and directives: the title itself is a good question

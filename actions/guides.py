@@ -1,0 +1,51 @@
+"""General questions on using online public services: account, VNeID, submitting
+online, paying, tracking a dossier, toàn trình / một phần."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
+from actions.messages import APOLOGY_DOWN, NOT_FOUND, guide_messages, send
+
+log = logging.getLogger(__name__)
+
+# Words added to the citizen's text so that short questions reach the right guide.
+INTENT_HINTS = {
+    "ask_online_howto": "nộp hồ sơ trực tuyến",
+    "ask_online_levels": "toàn trình một phần mức độ 3 mức độ 4",
+    "ask_account": "tài khoản đăng nhập VNeID",
+    "ask_payment": "thanh toán phí lệ phí trực tuyến",
+    "ask_dossier_status": "tra cứu tình trạng hồ sơ mã hồ sơ",
+}
+
+
+class ActionAnswerGuide(Action):
+    def __init__(self, client: Optional[KnowledgeClient] = None) -> None:
+        self.client = client or KnowledgeClient()
+
+    def name(self) -> str:
+        return "action_answer_guide"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        query = f"{tracker.latest_message.get('text') or ''} {INTENT_HINTS.get(intent, '')}".strip()
+        try:
+            hits = await self.client.search(query, k=1, kinds=["guide"])
+            guide = await self.client.guide(hits[0].id) if hits else None
+        except KnowledgeUnavailable:
+            log.exception("knowledge service unavailable")
+            dispatcher.utter_message(text=APOLOGY_DOWN)
+            return []
+        if guide is None:
+            dispatcher.utter_message(text=NOT_FOUND)
+            return []
+        send(dispatcher, guide_messages(guide))
+        return []

@@ -1,0 +1,77 @@
+"""The one client of the knowledge service used by all actions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import httpx
+
+from actions.settings import ActionSettings, get_settings
+from knowledge.catalogue.models import Directive, Guide, Procedure
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeUnavailable(Exception):
+    """The knowledge service could not be reached or answered wrongly (logged, never shown)."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    id: str
+    title: str
+    snippet: str
+    score: float
+    url: Optional[str]
+    doc_number: Optional[str]
+    source: Optional[str]
+
+
+class KnowledgeClient:
+    def __init__(self, settings: Optional[ActionSettings] = None,
+                 transport: Optional[httpx.AsyncBaseTransport] = None) -> None:
+        self.settings = settings or get_settings()
+        self._transport = transport
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.settings.knowledge_url, timeout=self.settings.knowledge_timeout,
+                                 transport=self._transport)
+
+    async def search(self, query: str, k: int = 5, kinds: Optional[Sequence[str]] = None) -> list[Hit]:
+        body = {"query": query[:1000], "k": k, "kinds": list(kinds) if kinds else None}
+        data = await self._request("POST", "/search", json=body)
+        try:
+            return [Hit(r["kind"], r["id"], r["title"], r["snippet"], float(r["score"]), r.get("url"),
+                        r.get("doc_number"), r.get("source")) for r in data["results"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KnowledgeUnavailable(f"unexpected /search reply: {exc}") from exc
+
+    async def procedure(self, procedure_id: str) -> Optional[Procedure]:
+        data = await self._request("GET", f"/procedures/{procedure_id}", allow_404=True)
+        return Procedure.model_validate(data) if data is not None else None
+
+    async def guide(self, guide_id: str) -> Optional[Guide]:
+        data = await self._request("GET", f"/guides/{guide_id}", allow_404=True)
+        return Guide.model_validate(data) if data is not None else None
+
+    async def directive(self, directive_id: str) -> Optional[Directive]:
+        data = await self._request("GET", f"/directives/{directive_id}", allow_404=True)
+        return Directive.model_validate(data) if data is not None else None
+
+    async def _request(self, method: str, path: str, allow_404: bool = False, **kwargs: object) -> dict | None:
+        try:
+            async with self._client() as client:
+                resp = await client.request(method, path, **kwargs)  # type: ignore[arg-type]
+        except httpx.HTTPError as exc:
+            raise KnowledgeUnavailable(f"{method} {path}: {exc!r}") from exc
+        if allow_404 and resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise KnowledgeUnavailable(f"{method} {path}: HTTP {resp.status_code}")
+        try:
+            return resp.json()  # type: ignore[no-any-return]
+        except ValueError as exc:
+            raise KnowledgeUnavailable(f"{method} {path}: invalid JSON") from exc

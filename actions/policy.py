@@ -1,0 +1,44 @@
+"""Questions about the directives, plans and laws behind online public services,
+answered with the document's number, date and issuer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
+from actions.messages import APOLOGY_DOWN, NOT_FOUND, directive_messages, send
+from actions.procedures import latest_entity
+
+log = logging.getLogger(__name__)
+
+
+class ActionAnswerPolicy(Action):
+    def __init__(self, client: Optional[KnowledgeClient] = None) -> None:
+        self.client = client or KnowledgeClient()
+
+    def name(self) -> str:
+        return "action_answer_policy"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        number = latest_entity(tracker, "doc_number")
+        query = f"{number} {text}" if number else text
+        try:
+            hits = await self.client.search(query, k=1, kinds=["directive"])
+            directive = await self.client.directive(hits[0].id) if hits else None
+        except KnowledgeUnavailable:
+            log.exception("knowledge service unavailable")
+            dispatcher.utter_message(text=APOLOGY_DOWN)
+            return []
+        if directive is None:
+            dispatcher.utter_message(text=NOT_FOUND)
+            return []
+        send(dispatcher, directive_messages(directive))
+        return []

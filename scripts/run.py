@@ -1,0 +1,43 @@
+"""`make run`: start the knowledge service, the action server and Rasa in the
+foreground, print the portal address, stop all three on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.stack import Stack, StackConfig  # noqa: E402
+
+
+def main() -> int:
+    config = StackConfig.from_env()
+    stack = Stack(config)
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        print("[run] starting knowledge service, action server and Rasa (first start may take a minute)…")
+        stack.start()
+        shown = "localhost" if config.host in ("127.0.0.1", "0.0.0.0") else config.host
+        print(f"\n  Cổng thông tin (portal):  http://{shown}:{config.knowledge_port}/")
+        print(f"  Rasa REST:                http://{shown}:{config.rasa_port}/webhooks/rest/webhook")
+        print(f"  Knowledge API docs:       http://{shown}:{config.knowledge_port}/docs")
+        print("  Ctrl-C to stop.\n", flush=True)
+        return stack.wait()
+    except KeyboardInterrupt:
+        print("\n[run] stopping…")
+        return 0
+    except (RuntimeError, TimeoutError, FileNotFoundError) as exc:
+        print(f"[run] could not start: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Actions run offline on saved trackers, against the real knowledge service app
+(in-process through httpx's ASGI transport); assertions are on what a citizen reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.fallback import ActionDefaultFallback
+from actions.guides import ActionAnswerGuide
+from actions.knowledge_client import KnowledgeClient
+from actions.policy import ActionAnswerPolicy
+from actions.procedures import ActionAnswerProcedure
+from actions.settings import ActionSettings
+from knowledge.api.app import create_app
+from knowledge.api.deps import IndexHolder
+from knowledge.service import LoadedIndex
+from knowledge.settings import Settings
+
+TRACKERS = Path(__file__).resolve().parent.parent / "data" / "trackers"
+
+
+def tracker(name: str) -> Tracker:
+    return Tracker.from_dict(json.loads((TRACKERS / f"{name}.json").read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, loaded: LoadedIndex) -> KnowledgeClient:
+    app = create_app(settings, holder=IndexHolder.serving(settings, loaded))
+    return KnowledgeClient(ActionSettings(knowledge_url="http://knowledge"), transport=httpx.ASGITransport(app=app))
+
+
+def down_client() -> KnowledgeClient:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    return KnowledgeClient(ActionSettings(knowledge_url="http://knowledge"), transport=httpx.MockTransport(refuse))
+
+
+async def run(action: Any, name: str) -> tuple[str, list[dict], list]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker(name), {})
+    text = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    return text, dispatcher.messages, events
+
+
+async def test_procedure_answer_gives_online_steps_link_and_source(client: KnowledgeClient) -> None:
+    text, messages, events = await run(ActionAnswerProcedure(client), "khai_sinh_unaccented")
+    assert "Thủ tục đăng ký khai sinh" in text
+    assert "hoàn toàn trực tuyến" in text and "Các bước làm trực tuyến" in text
+    assert "https://dichvucong.gov.vn/thu-tuc-hanh-chinh/" in text
+    assert "Nguồn: Cổng Dịch vụ công quốc gia, thủ tục 1.001193" in text
+    titles = [b["title"] for m in messages for b in (m.get("buttons") or [])]
+    assert {"Giấy tờ cần chuẩn bị", "Lệ phí", "Thời gian giải quyết", "Nộp trực tuyến"} <= set(titles)
+    assert SlotSet("procedure_id", "1.001193") in events
+
+
+async def test_fee_question_refers_to_the_procedure_in_context(client: KnowledgeClient) -> None:
+    text, _, events = await run(ActionAnswerProcedure(client), "fee_follow_up")
+    assert text.startswith("Lệ phí «Đổi giấy phép lái xe»")
+    assert "Trực tuyến:" in text and "Nguồn:" in text
+    assert SlotSet("procedure_id", "3.000347") in events
+
+
+async def test_button_payload_selects_the_procedure_and_part(client: KnowledgeClient) -> None:
+    text, _, _ = await run(ActionAnswerProcedure(client), "button_documents")
+    assert text.startswith("Giấy tờ cần chuẩn bị cho «Thủ tục đăng ký khai sinh»")
+    assert "Giấy chứng sinh" in text
+
+
+async def test_policy_answer_cites_number_date_and_issuer(client: KnowledgeClient) -> None:
+    text, _, _ = await run(ActionAnswerPolicy(client), "policy_1588")
+    assert "1588/QĐ-TTg ngày 17/12/2024" in text
+    assert "Thủ tướng" in text and "Nguồn:" in text
+
+
+async def test_account_question_gets_a_guide(client: KnowledgeClient) -> None:
+    text, _, _ = await run(ActionAnswerGuide(client), "account_vneid")
+    assert "VNeID" in text and "Nguồn:" in text
+
+
+async def test_gibberish_gets_an_honest_answer_and_human_help(client: KnowledgeClient) -> None:
+    text, messages, _ = await run(ActionDefaultFallback(client), "gibberish")
+    assert "chưa hiểu" in text
+    assert any(b.get("payload") == "/request_human" for m in messages for b in (m.get("buttons") or []))
+
+
+@pytest.mark.parametrize("action_cls, name", [
+    (ActionAnswerProcedure, "khai_sinh_unaccented"),
+    (ActionAnswerPolicy, "policy_1588"),
+    (ActionAnswerGuide, "account_vneid"),
+    (ActionDefaultFallback, "gibberish"),
+])
+async def test_service_down_gives_the_apology_not_a_crash(action_cls: Any, name: str) -> None:
+    text, _, _ = await run(action_cls(down_client()), name)
+    assert "tạm thời gián đoạn" in text and "dichvucong.gov.vn" in text
+    assert "ConnectError" not in text and "refused" not in text

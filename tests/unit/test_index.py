@@ -1,0 +1,81 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge.errors import IndexArtefactError
+from knowledge.index import IndexStore
+from knowledge.service import LoadedIndex, ensure_index
+from knowledge.settings import PROJECT_ROOT, Settings
+
+
+def top_ids(loaded: LoadedIndex, query: str, k: int = 3, kinds: list | None = None) -> list[str]:
+    return [h.chunk.record_id for h in loaded.index.search(query, k=k, kinds=kinds)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["làm giấy khai sinh online thế nào", "lam giay khai sinh online the nao", "LAM GIAY KHAI SINH ONLINE"],
+)
+def test_birth_registration_is_found_in_any_spelling(loaded: LoadedIndex, query: str) -> None:
+    assert top_ids(loaded, query)[0] == "1.001193"
+
+
+def test_colloquial_and_abbreviated_names(loaded: LoadedIndex) -> None:
+    assert top_ids(loaded, "doi gplx", kinds=["procedure"])[0] == "3.000347"
+    assert top_ids(loaded, "xin phiếu lý lịch tư pháp", kinds=["procedure"])[0] == "3.000333"
+
+
+def test_directive_by_number(loaded: LoadedIndex) -> None:
+    hits = loaded.index.search("quyết định 1588 về tuyên truyền dịch vụ công", k=3, kinds=["directive"])
+    assert hits[0].chunk.doc_number == "1588/QĐ-TTg"
+
+
+def test_kinds_filter_only_returns_those_kinds(loaded: LoadedIndex) -> None:
+    hits = loaded.index.search("đăng nhập bằng tài khoản VNeID", k=5, kinds=["guide"])
+    assert hits and {h.chunk.kind for h in hits} == {"guide"}
+
+
+def test_gibberish_finds_nothing_or_only_weak_matches(loaded: LoadedIndex) -> None:
+    hits = loaded.index.search("qwxz zzkq", k=5)
+    assert all(h.score < 0.2 for h in hits)
+
+
+def test_artefact_describes_itself(loaded: LoadedIndex, settings: Settings) -> None:
+    version = IndexStore(settings.index_dir).current_version()
+    assert version is not None
+    meta = json.loads((version / "meta.json").read_text())
+    assert meta["dense_model"] == "builtin:static-vi"
+    assert meta["dimension"] > 0 and meta["chunks"] == len(loaded.index)
+    assert meta["corpus_hash"] == loaded.kb.content_hash
+    assert {"bm25s", "faiss-cpu", "sentence-transformers", "torch"} <= set(meta["library_versions"])
+
+
+def test_artefact_for_another_model_is_refused(loaded: LoadedIndex, settings: Settings) -> None:
+    other = settings.model_copy(update={"dense_model": "some/other-model"})
+    with pytest.raises(IndexArtefactError, match="dense model"):
+        IndexStore(settings.index_dir).load(other)
+
+
+def test_saved_index_answers_like_the_built_one(loaded: LoadedIndex, settings: Settings) -> None:
+    index, _ = IndexStore(settings.index_dir).load(settings)
+    query = "cấp lại thẻ căn cước"
+    assert [h.chunk.record_id for h in index.search(query)] == top_ids(loaded, query, k=5)
+
+
+def test_index_is_rebuilt_when_the_data_changes_and_not_otherwise(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "data", data)
+    settings = Settings(data_dir=data, index_dir=tmp_path / "index")
+    first = ensure_index(settings)
+    assert ensure_index(settings).meta["version"] == first.meta["version"]
+    extra = data / "guides" / "zz-test.yaml"
+    extra.write_text(
+        "- id: huong-dan-thu-nghiem\n  title: Hướng dẫn thử nghiệm chim cánh cụt\n"
+        "  summary: Một hướng dẫn chỉ dùng trong kiểm thử.\n  source: kiểm thử\n  checked_on: 2026-11-23\n",
+        encoding="utf-8",
+    )
+    second = ensure_index(settings)
+    assert second.meta["version"] != first.meta["version"]
+    assert second.index.search("chim cánh cụt")[0].chunk.record_id == "huong-dan-thu-nghiem"
