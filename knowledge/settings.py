@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=5, le=1000, description="candidates taken from each index before fusion")
     host: str = "127.0.0.1"
     port: int = 8000
-    rasa_url: str = Field("", description="Rasa socket.io URL the portal widget connects to; '' = same host, port 5005")
+    rasa_url: str = Field("", description="Rasa socket.io URL the portal widget connects to; '' = same host, rasa_port")
+    rasa_port: int = Field(5005, description="port of Rasa on the portal's host, used when rasa_url is empty")
     max_body_bytes: int = Field(64 * 1024, description="requests above this size get 413")
     max_query_chars: int = Field(1000, description="longer queries get 422")
     portal_title: str = "Trợ lý dịch vụ công trực tuyến"

@@ -94,6 +94,7 @@ class Stack:
             "KNOWLEDGE_HOST": c.host,
             "KNOWLEDGE_PORT": str(c.knowledge_port),
             "KNOWLEDGE_INDEX_DIR": str(c.index_dir),
+            "KNOWLEDGE_RASA_PORT": str(c.rasa_port),
             "ACTIONS_KNOWLEDGE_URL": c.knowledge_url,
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{c.actions_port}/webhook",
             "RASA_TRACKER_DB": str(c.tracker_db),
@@ -103,8 +104,6 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             "TRANSFORMERS_OFFLINE": "1",
         })
-        if not env.get("KNOWLEDGE_RASA_URL") and c.host not in ("127.0.0.1", "0.0.0.0", "localhost"):
-            env["KNOWLEDGE_RASA_URL"] = f"http://{c.host}:{c.rasa_port}"
         env.update(c.extra_env)
         return env
 
@@ -125,20 +124,32 @@ class Stack:
              f"{c.rasa_url}/"),
         ]
 
+    def _spawn(self, name: str, cmd: list[str], health: str) -> Child:
+        log = None
+        if self.config.log_dir:
+            self.config.log_dir.mkdir(parents=True, exist_ok=True)
+            log = open(self.config.log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=self._env(), stdout=log,
+                                stderr=subprocess.STDOUT if log else None, start_new_session=True)
+        return Child(name, proc, health, log)
+
     def start(self, timeout: float = 240.0) -> None:
         self.config.tracker_db.parent.mkdir(parents=True, exist_ok=True)
-        env = self._env()
         for name, cmd, health in self.commands():
-            log = None
-            if self.config.log_dir:
-                self.config.log_dir.mkdir(parents=True, exist_ok=True)
-                log = open(self.config.log_dir / f"{name}.log", "wb")
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
-                                    start_new_session=True)
-            self.children.append(Child(name, proc, health, log))
+            self.children.append(self._spawn(name, cmd, health))
         deadline = time.monotonic() + timeout
         for child in self.children:
             self._wait_healthy(child, deadline)
+
+    def restart_child(self, name: str, timeout: float = 120.0) -> None:
+        for i, child in enumerate(self.children):
+            if child.name == name:
+                _terminate(child.proc)
+                if child.log:
+                    child.log.close()
+                cmd, health = next((c, h) for n, c, h in self.commands() if n == name)
+                self.children[i] = self._spawn(name, cmd, health)
+                self._wait_healthy(self.children[i], time.monotonic() + timeout)
 
     def _wait_healthy(self, child: Child, deadline: float) -> None:
         while time.monotonic() < deadline:

@@ -25,15 +25,28 @@ def quick_reply(button: Dict[Text, Any]) -> Dict[Text, Any]:
     return {"content_type": "text", "title": title, "payload": button.get("payload") or title}
 
 
+def markdown_lines(text: Text) -> Text:
+    """The widget renders Markdown, where a single newline is a space: make it a line break."""
+    return "  \n".join(line.rstrip() for line in text.split("\n"))
+
+
+def split_parts(text: Text) -> List[Text]:
+    """Paragraphs (blank-line separated) become separate bubbles, as in Rasa's channel."""
+    return [markdown_lines(p.strip()) for p in text.strip().split("\n\n") if p.strip()] or [text]
+
+
 class PortalOutput(rasa_socketio.SocketIOOutput):
     @classmethod
     def name(cls) -> Text:
         return "socketio"
 
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for part in split_parts(text):
+            await self._send_message(recipient_id, {"text": part})
+
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
-        parts = [p for p in text.strip().split("\n\n") if p.strip()] or [text]
-        messages: List[Dict[Text, Any]] = [{"text": p} for p in parts]
+        messages: List[Dict[Text, Any]] = [{"text": p} for p in split_parts(text)]
         messages[-1]["quick_replies"] = [quick_reply(b) for b in buttons]
         for message in messages:
             await self._send_message(recipient_id, message)

@@ -19,7 +19,7 @@ WIDGET_DIR = PROJECT_ROOT / "web" / "node_modules" / "rasa-webchat" / "lib"
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def portal(settings: SettingsDep) -> HTMLResponse:
-    config = {"socketUrl": settings.rasa_url, "title": settings.portal_title}
+    config = {"socketUrl": settings.rasa_url, "rasaPort": settings.rasa_port, "title": settings.portal_title}
     page = PAGE.read_text(encoding="utf-8")
     page = page.replace("__TITLE__", html.escape(settings.portal_title))
     page = page.replace("__CONFIG__", json.dumps(config, ensure_ascii=False).replace("</", "<\\/"))

@@ -1,0 +1,42 @@
+"""One real stack (knowledge service, action server, Rasa) per test session, on free ports."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from scripts.stack import MODELS, Stack, StackConfig, free_port, latest_model
+
+
+def _model_or_skip() -> Path:
+    try:
+        return latest_model(MODELS)
+    except FileNotFoundError:
+        if os.environ.get("E2E_REQUIRED") == "1":
+            raise
+        pytest.skip("no trained Rasa model (run `make train`); `make test` trains one and requires this test")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    model = _model_or_skip()
+    tmp = tmp_path_factory.mktemp("stack")
+    config = StackConfig(knowledge_port=free_port(), actions_port=free_port(), rasa_port=free_port(),
+                         index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model, log_dir=tmp / "logs")
+    s = Stack(config)
+    try:
+        s.start(timeout=300)
+        yield s
+    finally:
+        s.stop()
+        for log in sorted((tmp / "logs").glob("*.log")):
+            tail = log.read_text(errors="replace")[-3000:]
+            print(f"---- {log.name} ----\n{tail}")
+
+
+@pytest.fixture(scope="session")
+def portal_stack(stack: Stack) -> Stack:
+    return stack
