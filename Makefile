@@ -67,8 +67,9 @@ validate: $(STAMPS)/venv-rasa
 
 check: lint types kb-check validate
 
+E2E_REQUIRED ?= 0
 test: setup check train
-	$(PY) -m pytest -q tests
+	E2E_REQUIRED=$(E2E_REQUIRED) $(PY) -m pytest -q -rs tests
 
 eval: $(STAMPS)/venv
 	$(PY) -m knowledge eval --dev

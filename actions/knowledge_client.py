@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Any, Optional
 
 import httpx
 
@@ -43,6 +44,8 @@ class KnowledgeClient:
     async def search(self, query: str, k: int = 5, kinds: Optional[Sequence[str]] = None) -> list[Hit]:
         body = {"query": query[:1000], "k": k, "kinds": list(kinds) if kinds else None}
         data = await self._request("POST", "/search", json=body)
+        if data is None:
+            raise KnowledgeUnavailable("empty /search reply")
         try:
             return [Hit(r["kind"], r["id"], r["title"], r["snippet"], float(r["score"]), r.get("url"),
                         r.get("doc_number"), r.get("source")) for r in data["results"]]
@@ -61,10 +64,11 @@ class KnowledgeClient:
         data = await self._request("GET", f"/directives/{directive_id}", allow_404=True)
         return Directive.model_validate(data) if data is not None else None
 
-    async def _request(self, method: str, path: str, allow_404: bool = False, **kwargs: object) -> dict | None:
+    async def _request(self, method: str, path: str, allow_404: bool = False,
+                       **kwargs: Any) -> dict[str, Any] | None:
         try:
             async with self._client() as client:
-                resp = await client.request(method, path, **kwargs)  # type: ignore[arg-type]
+                resp = await client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise KnowledgeUnavailable(f"{method} {path}: {exc!r}") from exc
         if allow_404 and resp.status_code == 404:
@@ -72,6 +76,7 @@ class KnowledgeClient:
         if resp.status_code != 200:
             raise KnowledgeUnavailable(f"{method} {path}: HTTP {resp.status_code}")
         try:
-            return resp.json()  # type: ignore[no-any-return]
+            payload: dict[str, Any] = resp.json()
+            return payload
         except ValueError as exc:
             raise KnowledgeUnavailable(f"{method} {path}: invalid JSON") from exc

@@ -5,7 +5,7 @@ time limit, where to submit. The procedure named last is kept in the slot
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet

@@ -13,7 +13,8 @@ import argparse
 import json
 import logging
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 from knowledge.errors import KnowledgeError
 from knowledge.settings import get_settings
@@ -42,7 +43,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
     loaded = ensure_index(get_settings())
     kinds = [k for k in args.kinds.split(",") if k] if args.kinds else None
-    hits = loaded.index.search(args.query, k=args.k, kinds=kinds)  # type: ignore[arg-type]
+    hits = loaded.index.search(args.query, k=args.k, kinds=kinds)
     results = [result_from_hit(h).model_dump() for h in hits]
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
@@ -53,12 +54,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from knowledge import evaluation
+    from knowledge.evaluation import evaluate_beir, evaluate_dev
 
     if args.beir:
-        report = evaluation.evaluate_beir(args.beir, get_settings(), dense=not args.lexical_only)
+        report = evaluate_beir(args.beir, get_settings(), dense=not args.lexical_only)
     else:
-        report = evaluation.evaluate_dev(args.dev, get_settings(), weights=args.weights)
+        report = evaluate_dev(args.dev, get_settings(), weights=args.weights)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
 

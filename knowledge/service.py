@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from knowledge.catalogue.loader import KnowledgeBase, load_knowledge_base
 from knowledge.index import HybridIndex, IndexStore, build_index, chunks_from_knowledge_base
+from knowledge.index.artefact import Meta
 from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 class LoadedIndex:
     kb: KnowledgeBase
     index: HybridIndex
-    meta: dict
+    meta: Meta
 
 
 def training_pairs(kb: KnowledgeBase) -> list[tuple[str, str]]:

@@ -53,7 +53,7 @@ class StackConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> "StackConfig":
+    def from_env(cls) -> StackConfig:
         env = os.environ
         return cls(
             host=env.get("HOST", "127.0.0.1"),
@@ -186,7 +186,7 @@ class Stack:
                     return code or 1
             time.sleep(0.5)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.start()
         return self
 

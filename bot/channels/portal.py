@@ -10,14 +10,14 @@ Imported by the Rasa server: standard library and Rasa only.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels import socketio as rasa_socketio
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint
 
 
-def quick_reply(button: Dict[Text, Any]) -> Dict[Text, Any]:
+def quick_reply(button: Dict[str, Any]) -> Dict[str, Any]:
     title = str(button.get("title") or "")
     url = button.get("url")
     if url:
@@ -25,28 +25,28 @@ def quick_reply(button: Dict[Text, Any]) -> Dict[Text, Any]:
     return {"content_type": "text", "title": title, "payload": button.get("payload") or title}
 
 
-def markdown_lines(text: Text) -> Text:
+def markdown_lines(text: str) -> str:
     """The widget renders Markdown, where a single newline is a space: make it a line break."""
     return "  \n".join(line.rstrip() for line in text.split("\n"))
 
 
-def split_parts(text: Text) -> List[Text]:
+def split_parts(text: str) -> List[str]:
     """Paragraphs (blank-line separated) become separate bubbles, as in Rasa's channel."""
     return [markdown_lines(p.strip()) for p in text.strip().split("\n\n") if p.strip()] or [text]
 
 
 class PortalOutput(rasa_socketio.SocketIOOutput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_parts(text):
             await self._send_message(recipient_id, {"text": part})
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
                                      **kwargs: Any) -> None:
-        messages: List[Dict[Text, Any]] = [{"text": p} for p in split_parts(text)]
+        messages: List[Dict[str, Any]] = [{"text": p} for p in split_parts(text)]
         messages[-1]["quick_replies"] = [quick_reply(b) for b in buttons]
         for message in messages:
             await self._send_message(recipient_id, message)
@@ -56,7 +56,7 @@ class PortalSocketIOInput(rasa_socketio.SocketIOInput):
     """Configured in credentials.yml as ``bot.channels.portal.PortalSocketIOInput``."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
     def get_output_channel(self) -> Optional[OutputChannel]:

@@ -13,7 +13,7 @@ and ``knowledge.text`` (which is standard-library only by design).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -44,7 +44,7 @@ def vietnamese_tokens(text: str) -> List[Token]:
     for match in WORD.finditer(text):
         folded = fold(match.group(0))
         words = expand_abbreviations([folded])
-        for word, (s, e) in zip(words, split_span(match.start(), match.end(), len(words))):
+        for word, (s, e) in zip(words, split_span(match.start(), match.end(), len(words)), strict=True):
             tokens.append(Token(word, s, e, lemma=word))
     return tokens
 
@@ -54,20 +54,20 @@ class VietnameseTokenizer(Tokenizer):
     """Tokenizer for Vietnamese as citizens type it (see module docstring)."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {"intent_tokenization_flag": False, "intent_split_symbol": "_", "token_pattern": None,
                 "prefix_separator_symbol": None}
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> Optional[List[str]]:
         return ["vi"]
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "VietnameseTokenizer":
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> VietnameseTokenizer:
         return cls(config)
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
         text = message.get(attribute) or ""
         tokens = vietnamese_tokens(text)
         if not tokens:  # emoji-only or punctuation-only messages: keep one token

@@ -35,7 +35,7 @@ class IndexHolder:
         self._loaded = ensure_index(self.settings)
 
     @classmethod
-    def serving(cls, settings: Settings, loaded: LoadedIndex) -> "IndexHolder":
+    def serving(cls, settings: Settings, loaded: LoadedIndex) -> IndexHolder:
         """A holder already serving ``loaded`` (tests, embedding the app in-process)."""
         holder = cls(settings)
         holder._loaded = loaded
@@ -70,7 +70,8 @@ class IndexHolder:
 
 
 def get_holder(request: Request) -> IndexHolder:
-    return request.app.state.holder  # type: ignore[no-any-return]
+    holder: IndexHolder = request.app.state.holder
+    return holder
 
 
 def get_loaded(holder: Annotated[IndexHolder, Depends(get_holder)]) -> LoadedIndex:
@@ -78,7 +79,8 @@ def get_loaded(holder: Annotated[IndexHolder, Depends(get_holder)]) -> LoadedInd
 
 
 def get_app_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 LoadedDep = Annotated[LoadedIndex, Depends(get_loaded)]

@@ -7,9 +7,10 @@ each file holds a YAML list of records. Ids are unique across the whole base.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -52,7 +53,7 @@ def _load_kind(folder: Path, model: type[T], digest: Any) -> dict[str, T]:
                 record = model.model_validate(item)
             except ValidationError as exc:
                 raise KnowledgeBaseError(f"{path} record #{pos}: {exc}") from exc
-            rid = getattr(record, "id")
+            rid = str(record.model_dump(include={"id"})["id"])
             if rid in records:
                 raise KnowledgeBaseError(f"{path}: duplicate id {rid!r}")
             records[rid] = record

@@ -19,9 +19,10 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional
 
 from knowledge.errors import IndexArtefactError
 from knowledge.index.dense import DenseEncoder, VectorIndex, build_static_encoder, load_encoder
@@ -33,6 +34,7 @@ from knowledge.text import NORMALIZATION_VERSION
 
 log = logging.getLogger(__name__)
 
+Meta = dict[str, Any]
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
 
@@ -52,7 +54,7 @@ def build_index(
     settings: Settings,
     pairs: Sequence[tuple[str, str]] = (),
     dense: bool = True,
-) -> tuple[HybridIndex, dict]:
+) -> tuple[HybridIndex, Meta]:
     """Build indexes in memory; returns the index and the timing/meta figures."""
     t0 = time.perf_counter()
     texts = [c.text for c in chunks]
@@ -101,13 +103,14 @@ class IndexStore:
         path = self.root / name
         return path if (path / "meta.json").is_file() else None
 
-    def read_meta(self, version: Path) -> dict:
+    def read_meta(self, version: Path) -> Meta:
         try:
-            return json.loads((version / "meta.json").read_text())
+            meta: Meta = json.loads((version / "meta.json").read_text())
+            return meta
         except (OSError, ValueError) as exc:
             raise IndexArtefactError(f"unreadable index meta in {version}: {exc}") from exc
 
-    def save(self, index: HybridIndex, meta: dict, corpus_hash: str) -> Path:
+    def save(self, index: HybridIndex, meta: Meta, corpus_hash: str) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"v{time.strftime('%Y%m%d-%H%M%S')}-{corpus_hash[:10]}-{os.getpid()}"
         tmp = self.root / f".tmp-{name}"
@@ -137,7 +140,7 @@ class IndexStore:
             if old != keep:
                 shutil.rmtree(old, ignore_errors=True)
 
-    def load(self, settings: Settings, version: Optional[Path] = None) -> tuple[HybridIndex, dict]:
+    def load(self, settings: Settings, version: Optional[Path] = None) -> tuple[HybridIndex, Meta]:
         version = version or self.current_version()
         if version is None:
             raise IndexArtefactError(f"no index in {self.root}; run `python -m knowledge index`")
@@ -154,7 +157,7 @@ class IndexStore:
         return index, {**meta, "version": version.name}
 
     @staticmethod
-    def check_compatible(meta: dict, settings: Settings) -> None:
+    def check_compatible(meta: Meta, settings: Settings) -> None:
         problems = []
         if meta.get("format") != FORMAT_VERSION:
             problems.append(f"format {meta.get('format')} != {FORMAT_VERSION}")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import faiss
 import numpy as np
@@ -30,7 +31,7 @@ UNK = "[UNK]"
 class DenseEncoder:
     """Encodes texts to L2-normalised float32 vectors."""
 
-    def __init__(self, model: "SentenceTransformer", input_form: str = "folded") -> None:  # type: ignore[name-defined]  # noqa: F821
+    def __init__(self, model: SentenceTransformer, input_form: str = "folded") -> None:  # type: ignore[name-defined]  # noqa: F821
         self._model = model
         self._input_form = input_form
 
@@ -126,12 +127,12 @@ def _contrastive_tune(
             logits = 20.0 * q @ p.T
             loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(sel)))
             optimiser.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimiser.step()
     return bag.weight.detach().numpy().astype(np.float32)
 
 
-def _embed_bag(bag: "torch.nn.EmbeddingBag", seqs: list[list[int]]) -> "torch.Tensor":  # type: ignore[name-defined]  # noqa: F821
+def _embed_bag(bag: torch.nn.EmbeddingBag, seqs: list[list[int]]) -> torch.Tensor:  # type: ignore[name-defined]  # noqa: F821
     import torch
 
     flat = torch.tensor([i for s in seqs for i in s], dtype=torch.long)
@@ -142,11 +143,11 @@ def _embed_bag(bag: "torch.nn.EmbeddingBag", seqs: list[list[int]]) -> "torch.Te
 class VectorIndex:
     """FAISS inner-product index over normalised vectors (= cosine)."""
 
-    def __init__(self, index: "faiss.Index") -> None:
+    def __init__(self, index: faiss.Index) -> None:
         self._index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray, flat_limit: int = FLAT_LIMIT) -> "VectorIndex":
+    def build(cls, vectors: np.ndarray, flat_limit: int = FLAT_LIMIT) -> VectorIndex:
         n, dim = vectors.shape
         faiss.omp_set_num_threads(max(1, os.cpu_count() or 1))
         if n <= flat_limit:
@@ -174,5 +175,5 @@ class VectorIndex:
         faiss.write_index(self._index, str(path))
 
     @classmethod
-    def load(cls, path: Path) -> "VectorIndex":
+    def load(cls, path: Path) -> VectorIndex:
         return cls(faiss.read_index(str(path)))

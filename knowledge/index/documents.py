@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal, Optional
+from typing import Literal, Optional
 
 from knowledge.catalogue.loader import KnowledgeBase
 from knowledge.catalogue.models import Directive, Guide, Procedure
@@ -54,7 +55,8 @@ def procedure_chunk(p: Procedure) -> Chunk:
 def guide_chunk(g: Guide) -> Chunk:
     parts = [g.title, g.title, " ; ".join(g.aliases), g.summary, " ".join(g.steps)]
     url = g.links[0].url if g.links else None
-    return Chunk(g.id, g.id, "guide", g.title, "\n".join(x for x in parts if x), _snippet(g.summary), url, None, g.source)
+    text = "\n".join(x for x in parts if x)
+    return Chunk(g.id, g.id, "guide", g.title, text, _snippet(g.summary), url, None, g.source)
 
 
 def directive_chunk(d: Directive) -> Chunk:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class HybridIndex:
             qv = self.encoder.encode([query])[0]
             fetch = self.candidates * (4 if kinds else 1)
             scores, ids = self.vectors.search(qv, fetch)
-            for s, i in zip(scores, ids):
+            for s, i in zip(scores, ids, strict=True):
                 if allowed is None or allowed[i]:
                     cand[int(i)] = float(s)
             missing = [i for i, s in cand.items() if s == 0.0]
@@ -70,7 +71,7 @@ class HybridIndex:
     def _dense_scores(self, qv: np.ndarray, ids: list[int]) -> dict[int, float]:
         assert self.encoder is not None
         vecs = self.encoder.encode([self.chunks[i].text for i in ids])
-        return {i: float(v @ qv) for i, v in zip(ids, vecs)}
+        return {i: float(v @ qv) for i, v in zip(ids, vecs, strict=True)}
 
     def _rank(self, cand: dict[int, float], lex: np.ndarray, k: int) -> list[SearchHit]:
         w = self.dense_weight

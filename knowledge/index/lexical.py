@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import bm25s
 import numpy as np
@@ -16,7 +16,7 @@ class LexicalIndex:
         self._retriever = retriever
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> "LexicalIndex":
+    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
         retriever = bm25s.BM25(k1=k1, b=b)
         retriever.index([lexical_tokens(t) for t in texts], show_progress=False)
         return cls(retriever)
@@ -36,5 +36,5 @@ class LexicalIndex:
         self._retriever.save(str(folder))
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
+    def load(cls, folder: Path) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), mmap=False))

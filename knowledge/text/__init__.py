@@ -16,11 +16,11 @@ from knowledge.text.normalize import (
     canonical_tones,
     expand_abbreviations,
     fold,
+    lexical_tokens,
     nfc,
     normalize_for_display,
     normalize_for_match,
     syllables,
-    lexical_tokens,
 )
 
 __all__ = [

@@ -79,5 +79,5 @@ def lexical_tokens(text: str) -> list[str]:
     unigrams = [t for t in toks if t not in STOPWORDS]
     # "1588/qd-ttg" must also match a query that says "quyết định 1588"
     unigrams += [part for t in toks if "/" in t or "-" in t for part in re.split(r"[/-]", t) if part]
-    bigrams = [f"{a}_{b}" for a, b in zip(toks, toks[1:])]
+    bigrams = [f"{a}_{b}" for a, b in zip(toks, toks[1:], strict=False)]
     return unigrams + bigrams

@@ -1,0 +1,140 @@
+"""Retrieval quality: the project's labelled dev set and any BEIR-format folder.
+
+Metrics per query set: Recall@1/5/10 (share of relevant ids found in the top k; with
+one relevant record this is hit@k), MRR@10 and nDCG@10 (binary relevance).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.catalogue.loader import load_knowledge_base
+from knowledge.errors import KnowledgeError
+from knowledge.index import Chunk, HybridIndex, build_index, chunks_from_knowledge_base
+from knowledge.service import training_pairs
+from knowledge.settings import PROJECT_ROOT, Settings
+
+DEV_SET = PROJECT_ROOT / "tests" / "data" / "dev_questions.yaml"
+DEFAULT_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+
+
+@dataclass(frozen=True)
+class LabelledQuery:
+    text: str
+    relevant: frozenset[str]
+    style: str = "other"
+
+
+def ranking_metrics(ranked: Sequence[str], relevant: Iterable[str]) -> dict[str, float]:
+    rel = set(relevant)
+    out: dict[str, float] = {}
+    for k in (1, 5, 10):
+        out[f"recall@{k}"] = len(rel & set(ranked[:k])) / len(rel) if rel else 0.0
+    rr = next((1.0 / (i + 1) for i, r in enumerate(ranked[:10]) if r in rel), 0.0)
+    out["mrr@10"] = rr
+    dcg = sum(1.0 / math.log2(i + 2) for i, r in enumerate(ranked[:10]) if r in rel)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(rel), 10)))
+    out["ndcg@10"] = dcg / ideal if ideal else 0.0
+    return out
+
+
+def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
+    if not rows:
+        return {}
+    return {key: round(sum(r[key] for r in rows) / len(rows), 4) for key in rows[0]}
+
+
+def score(search: Callable[[str], list[str]], queries: Sequence[LabelledQuery]) -> dict[str, Any]:
+    per_style: dict[str, list[dict[str, float]]] = defaultdict(list)
+    rows, misses = [], []
+    for q in queries:
+        ranked = search(q.text)
+        m = ranking_metrics(ranked, q.relevant)
+        rows.append(m)
+        per_style[q.style].append(m)
+        if m["recall@5"] < 1.0:
+            misses.append({"query": q.text, "expected": sorted(q.relevant), "got": ranked[:5]})
+    return {"n": len(rows), "overall": mean_metrics(rows),
+            "by_style": {s: {"n": len(v), **mean_metrics(v)} for s, v in sorted(per_style.items())},
+            "misses": misses}
+
+
+def load_dev_set(path: Path) -> list[LabelledQuery]:
+    items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [LabelledQuery(str(i["q"]), frozenset(i["relevant"]), str(i.get("style", "other"))) for i in items]
+
+
+def _searcher(index: HybridIndex, k: int = 10) -> Callable[[str], list[str]]:
+    return lambda text: [h.chunk.record_id for h in index.search(text, k=k)]
+
+
+def evaluate_dev(path: str | None, settings: Settings, weights: str = "") -> dict[str, Any]:
+    dev_path = Path(path) if path else DEV_SET
+    queries = load_dev_set(dev_path)
+    kb = load_knowledge_base(settings.data_dir)
+    unknown = sorted({r for q in queries for r in q.relevant} - set(kb.procedures) - set(kb.guides)
+                     - set(kb.directives))
+    if unknown:
+        raise KnowledgeError(f"dev set names records that do not exist: {unknown[:10]}")
+    t0 = time.perf_counter()
+    index, meta = build_index(chunks_from_knowledge_base(kb), settings, training_pairs(kb))
+    report: dict[str, Any] = {"dev_set": str(dev_path), "queries": len(queries), "chunks": len(index),
+                              "dense_model": meta["dense_model"], "build_seconds": round(time.perf_counter() - t0, 2)}
+    grid = [float(w) for w in weights.split(",") if w.strip()] if weights else list(DEFAULT_WEIGHTS)
+    if settings.dense_weight not in grid:
+        grid.append(settings.dense_weight)
+    report["by_weight"] = {}
+    for w in sorted(grid):
+        index.dense_weight = w
+        result = score(_searcher(index), queries)
+        if w != settings.dense_weight:
+            result.pop("misses")
+        report["by_weight"][f"{w:.2f}"] = result
+    report["configured_weight"] = settings.dense_weight
+    return report
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def evaluate_beir(folder: str, settings: Settings, dense: bool = True) -> dict[str, Any]:
+    """Index a BEIR corpus with the project's own pipeline and score its test queries."""
+    root = Path(folder)
+    corpus = _read_jsonl(root / "corpus.jsonl")
+    queries = {str(q["_id"]): str(q["text"]) for q in _read_jsonl(root / "queries.jsonl")}
+    qrels: dict[str, set[str]] = defaultdict(set)
+    with open(root / "qrels" / "test.tsv", encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3 or parts[0] in ("query-id", "query_id"):
+                continue
+            if float(parts[2]) > 0:
+                qrels[parts[0]].add(parts[1])
+    chunks = [Chunk(chunk_id=str(d["_id"]), record_id=str(d["_id"]), kind="directive",
+                    title=str(d.get("title") or ""), text=f"{d.get('title') or ''}\n{d.get('text') or ''}",
+                    snippet="") for d in corpus]
+    pairs = [(c.title, c.text) for c in chunks if c.title]
+    t0 = time.perf_counter()
+    index, meta = build_index(chunks, settings, pairs, dense=dense)
+    build = time.perf_counter() - t0
+    labelled = [LabelledQuery(queries[qid], frozenset(rel)) for qid, rel in qrels.items() if qid in queries]
+    report: dict[str, Any] = {"folder": str(root), "documents": len(chunks), "queries": len(labelled),
+                              "build_seconds": round(build, 2), "dense_model": meta["dense_model"]}
+    results = {}
+    index_weight = index.dense_weight
+    for name, w in ([("lexical", 0.0), ("hybrid", index_weight)] if dense else [("lexical", 0.0)]):
+        index.dense_weight = w
+        results[name] = score(_searcher(index), labelled)["overall"]
+    report.update(results)
+    return report
