@@ -46,6 +46,8 @@ def vietnamese_tokens(text: str) -> List[Token]:
         words = expand_abbreviations([folded])
         for word, (s, e) in zip(words, split_span(match.start(), match.end(), len(words)), strict=True):
             tokens.append(Token(word, s, e, lemma=word))
+    if not tokens:  # emoji-only or punctuation-only messages: keep one token
+        tokens = [Token(text or " ", 0, len(text) or 1, lemma=text or " ")]
     return tokens
 
 
@@ -68,8 +70,4 @@ class VietnameseTokenizer(Tokenizer):
         return cls(config)
 
     def tokenize(self, message: Message, attribute: str) -> List[Token]:
-        text = message.get(attribute) or ""
-        tokens = vietnamese_tokens(text)
-        if not tokens:  # emoji-only or punctuation-only messages: keep one token
-            tokens = [Token(text or " ", 0, len(text) or 1, lemma=text or " ")]
-        return self._apply_token_pattern(tokens)
+        return self._apply_token_pattern(vietnamese_tokens(message.get(attribute) or ""))

@@ -1,0 +1,54 @@
+"""The Rasa-side code (tokenizer, portal channel) checked in the Rasa environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from functools import lru_cache
+from typing import Any
+
+import pytest
+
+from scripts.stack import ROOT, VENV_RASA
+
+SCRIPT = ROOT / "tests" / "rasa_side" / "check_components.py"
+
+
+@lru_cache(maxsize=1)
+def report() -> dict[str, Any]:
+    python = VENV_RASA / "bin" / "python"
+    if not python.exists():
+        pytest.skip("the Rasa environment (.venv-rasa) is not installed")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
+    out = subprocess.run([str(python), str(SCRIPT)], capture_output=True, text=True, env=env, timeout=300, check=True)
+    data: dict[str, Any] = json.loads(out.stdout)
+    return data
+
+
+def test_tokens_are_folded_and_point_into_the_original_text() -> None:
+    toks = report()["accented"]
+    assert [t["text"] for t in toks] == ["lam", "lai", "can", "cuoc", "cong", "dan", "o", "dau"]
+    assert [t["span"] for t in toks] == ["Làm", "lại", "C", "C", "C", "D", "ở", "đâu"]
+
+
+def test_nfd_and_old_tone_placement_tokenise_like_nfc() -> None:
+    assert [t["text"] for t in report()["nfd"]] == ["hoa", "khoe", "khong"]
+
+
+def test_dossier_codes_stay_one_token() -> None:
+    assert report()["code"][-1]["span"] == "G22.99.01-251120-0001"
+
+
+def test_emoji_only_message_still_has_a_token() -> None:
+    assert len(report()["emoji_only"]) == 1
+
+
+def test_portal_renders_link_buttons_as_links_and_keeps_line_breaks() -> None:
+    assert report()["quick_reply_url"]["type"] == "web_url"
+    sent = report()["portal"]
+    assert [m["data"]["text"] for m in sent] == ["Dòng một  \nDòng hai", "Đoạn hai"]
+    replies = sent[-1]["data"]["quick_replies"]
+    assert replies[0] == {"content_type": "text", "title": "Lệ phí", "payload": "/ask_fee"}
+    assert replies[1]["type"] == "web_url" and replies[1]["url"] == "https://dichvucong.gov.vn"
+    assert all(m["room"] == "room-1" for m in sent)
