@@ -22,7 +22,7 @@ help:
 	@echo "make setup | index | train | eval | bench | lock | clean"
 
 $(STAMPS):
-	@mkdir -p $(STAMPS)
+	@mkdir -p $(STAMPS) var
 
 $(STAMPS)/venv: requirements.txt constraints.txt | $(STAMPS)
 	@command -v $(PYTHON311) >/dev/null || { echo "error: Python 3.11 ($(PYTHON311)) not found"; exit 1; }
@@ -62,8 +62,13 @@ lint: $(STAMPS)/venv
 types: $(STAMPS)/venv
 	$(VENV)/bin/mypy knowledge actions
 
+# Rasa 3.6 reports the forms' utter_ask_* responses as unused (they are used by the forms);
+# every other warning fails the check.
 validate: $(STAMPS)/venv-rasa
-	$(VENV_RASA)/bin/rasa data validate --config config.yml --domain domain.yml --data bot/data --fail-on-warnings
+	@$(VENV_RASA)/bin/rasa data validate --config config.yml --domain domain.yml --data bot/data > var/validate.log 2>&1 \
+	  || { cat var/validate.log; exit 1; }
+	@if grep "UserWarning" var/validate.log | grep -v "utter_ask_"; then echo "rasa data validate: warnings above"; exit 1; fi
+	@echo "rasa data validate: ok"
 
 check: lint types kb-check validate
 

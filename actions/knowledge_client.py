@@ -64,6 +64,19 @@ class KnowledgeClient:
         data = await self._request("GET", f"/directives/{directive_id}", allow_404=True)
         return Directive.model_validate(data) if data is not None else None
 
+    async def post_desk(self, path: str, body: dict[str, Any]) -> Optional[int]:
+        """Write to the officers' desk; returns the new record's id."""
+        headers = {"X-Desk-Token": self.settings.desk_token} if self.settings.desk_token else {}
+        data = await self._request("POST", f"/desk/{path}", json=body, headers=headers)
+        return int(data["id"]) if data and "id" in data else None
+
+    async def record_event(self, sender_id: str, type_: str, ref: Optional[str]) -> None:
+        """Best effort: an analytics event must never break an answer."""
+        try:
+            await self.post_desk("events", {"sender_id": sender_id, "type": type_, "ref": ref})
+        except KnowledgeUnavailable:
+            log.warning("could not record event %s", type_)
+
     async def _request(self, method: str, path: str, allow_404: bool = False,
                        **kwargs: Any) -> dict[str, Any] | None:
         try:

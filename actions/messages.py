@@ -82,6 +82,11 @@ def aspect_buttons(p: Procedure) -> list[Button]:
     return buttons
 
 
+def feedback_buttons() -> list[Button]:
+    return [Button("👍 Hữu ích", intent_payload("feedback", feedback_value="up")),
+            Button("👎 Chưa đúng", intent_payload("feedback", feedback_value="down"))]
+
+
 def procedure_overview(p: Procedure) -> list[BotMessage]:
     head = f"📄 {p.name}\n{p.summary}\n\n{online_pitch(p)}"
     messages = [BotMessage(head)]
@@ -89,7 +94,7 @@ def procedure_overview(p: Procedure) -> list[BotMessage]:
         steps = "\n".join(f"{i}. {s}" for i, s in enumerate(p.online_steps, 1))
         messages.append(BotMessage(f"Các bước làm trực tuyến:\n{steps}"))
     messages.append(BotMessage(f"{agency_text(p)}\n{source_line(p.source, p.checked_on)}\n"
-                               "Bạn muốn xem thêm phần nào?", aspect_buttons(p)))
+                               "Bạn muốn xem thêm phần nào?", [*aspect_buttons(p), *feedback_buttons()]))
     return messages
 
 

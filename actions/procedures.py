@@ -57,7 +57,12 @@ class ActionAnswerProcedure(Action):
             return [SlotSet("procedure_id", None)]
         render = ASPECT_RENDERERS.get(intent)
         send(dispatcher, [render(procedure)] if render else procedure_overview(procedure))
-        return [SlotSet("procedure_id", procedure.id)]
+        events: list[EventType] = [SlotSet("procedure_id", procedure.id)]
+        if procedure.online.type != "khong" and render is None:
+            # A referral to the online service, countable in the tracker store and at the desk.
+            events.append(SlotSet("online_referral", procedure.id))
+            await self.client.record_event(tracker.sender_id, "online_referral", procedure.id)
+        return events
 
     async def _resolve(self, tracker: Tracker) -> tuple[Optional[str], list[Hit]]:
         """The procedure this turn is about, or None with the candidates to offer."""
@@ -67,13 +72,16 @@ class ActionAnswerProcedure(Action):
         text = tracker.latest_message.get("text") or ""
         mention = latest_entity(tracker, "procedure") or text
         hits = await self.client.search(mention, k=4, kinds=["procedure"]) if mention.strip() else []
-        threshold = self.client.settings.mention_threshold
-        if hits and hits[0].score >= threshold:
+        settings = self.client.settings
+        if hits and hits[0].score >= settings.mention_threshold:
+            close = [h for h in hits if h.score >= settings.ambiguity_ratio * hits[0].score]
+            if len(close) > 1 and not latest_entity(tracker, "procedure"):
+                return None, close
             return hits[0].id, hits
         current = tracker.get_slot("procedure_id")
         if current:
             return str(current), []
-        return None, [h for h in hits if h.score >= self.client.settings.suggest_threshold]
+        return None, [h for h in hits if h.score >= settings.suggest_threshold]
 
     @staticmethod
     def _ask_which(dispatcher: CollectingDispatcher, candidates: list[Hit], intent: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Optional
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,18 @@ class ActionSettings(BaseSettings):
     mention_threshold: float = Field(0.35, ge=0, le=1)
     # Fallback suggestions below this score are not offered.
     suggest_threshold: float = Field(0.2, ge=0, le=1)
+    # Two candidates this close (second/first score) make a mention ambiguous.
+    ambiguity_ratio: float = Field(0.93, ge=0, le=1)
+    desk_token: Optional[str] = Field(None, description="sent as X-Desk-Token to the knowledge service's /desk")
+    # The province's one-stop system (Hệ thống thông tin giải quyết TTHC); `make run` points it at the demo.
+    onestop_url: Optional[str] = Field(None, description="base URL of the one-stop system's dossier API")
+    onestop_token: Optional[str] = Field(None, description="bearer token for the one-stop system")
+    onestop_timeout: float = Field(5.0, gt=0)
+    # Office hours of the officers who take handovers (local time, UTC+7).
+    office_days: str = Field("0,1,2,3,4", description="weekdays, 0 = Monday")
+    office_periods: str = Field("07:30-11:30,13:30-17:00")
+    office_hours_text: str = "thứ Hai đến thứ Sáu, 7 giờ 30 – 11 giờ 30 và 13 giờ 30 – 17 giờ"
+    utc_offset_hours: int = 7
 
 
 @lru_cache(maxsize=1)

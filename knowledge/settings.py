@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, description="requests above this size get 413")
     max_query_chars: int = Field(1000, description="longer queries get 422")
     portal_title: str = "Trợ lý dịch vụ công trực tuyến"
+    desk_db: Path = Field(PROJECT_ROOT / "var" / "desk.db", description="handovers, feedback, events (SQLite)")
+    desk_token: Optional[str] = Field(None, description="if set, the action server must send it to /desk/*")
+    admin_token: Optional[str] = Field(None, description="bearer token of /admin/*; admin is off when unset")
+    demo_onestop: bool = Field(True, description="serve the demo one-stop system at /demo/onestop")
+    demo_onestop_db: Path = PROJECT_ROOT / "var" / "demo-onestop.db"
+    demo_onestop_token: str = Field("demo-onestop-token", description="token of the demo one-stop API (demo only)")
 
 
 @lru_cache(maxsize=1)

@@ -95,6 +95,8 @@ class Stack:
             "KNOWLEDGE_PORT": str(c.knowledge_port),
             "KNOWLEDGE_INDEX_DIR": str(c.index_dir),
             "KNOWLEDGE_RASA_PORT": str(c.rasa_port),
+            "KNOWLEDGE_DESK_DB": str(c.tracker_db.parent / "desk.db"),
+            "KNOWLEDGE_DEMO_ONESTOP_DB": str(c.tracker_db.parent / "demo-onestop.db"),
             "ACTIONS_KNOWLEDGE_URL": c.knowledge_url,
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{c.actions_port}/webhook",
             "RASA_TRACKER_DB": str(c.tracker_db),
@@ -104,6 +106,9 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             "TRANSFORMERS_OFFLINE": "1",
         })
+        # The demo one-stop system, unless the operator configured the province's real one.
+        env.setdefault("ACTIONS_ONESTOP_URL", f"{c.knowledge_url}/demo/onestop")
+        env.setdefault("ACTIONS_ONESTOP_TOKEN", env.get("KNOWLEDGE_DEMO_ONESTOP_TOKEN", "demo-onestop-token"))
         env.update(c.extra_env)
         return env
 

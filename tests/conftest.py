@@ -28,7 +28,9 @@ def shared_or_skip(*parts: str) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(index_dir=tmp_path_factory.mktemp("index"))
+    state = tmp_path_factory.mktemp("state")
+    return Settings(index_dir=state / "index", desk_db=state / "desk.db", demo_onestop_db=state / "onestop.db",
+                    admin_token="test-admin-token")
 
 
 @pytest.fixture(scope="session")

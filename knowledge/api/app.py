@@ -20,8 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knowledge import __version__
 from knowledge.api.deps import IndexHolder, LoadedDep
-from knowledge.api.routers import catalogue, portal, search
+from knowledge.api.routers import catalogue, desk, onestop_demo, portal, search
 from knowledge.api.schemas import Health
+from knowledge.desk import DeskStore
+from knowledge.desk.onestop_demo import DemoOneStop
 from knowledge.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ def create_app(settings: Optional[Settings] = None, holder: Optional[IndexHolder
     app = FastAPI(title="Knowledge service — dịch vụ công trực tuyến", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.holder = holder
+    app.state.desk = DeskStore(settings.desk_db)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
@@ -113,6 +116,10 @@ def create_app(settings: Optional[Settings] = None, holder: Optional[IndexHolder
     app.include_router(search.router)
     app.include_router(catalogue.router)
     app.include_router(portal.router)
+    app.include_router(desk.router)
+    if settings.demo_onestop:
+        app.state.onestop = DemoOneStop(settings.demo_onestop_db)
+        app.include_router(onestop_demo.router)
     if portal.WIDGET_DIR.is_dir():
         app.mount("/static/webchat", StaticFiles(directory=portal.WIDGET_DIR), name="webchat")
     return app

@@ -19,7 +19,8 @@ class FakeSio:
 
 
 def tokens(text):
-    return [{"text": t.text, "start": t.start, "end": t.end, "span": text[t.start:t.end]} for t in vietnamese_tokens(text)]
+    return [{"text": t.text, "start": t.start, "end": t.end, "span": text[t.start:t.end]}
+            for t in vietnamese_tokens(text)]
 
 
 async def portal_messages():

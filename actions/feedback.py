@@ -1,0 +1,53 @@
+"""Feedback after an answer: 👍/👎 buttons, an optional 1–5 rating, or free words."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
+from actions.messages import BotMessage, Button, intent_payload, send
+from actions.procedures import latest_entity
+
+log = logging.getLogger(__name__)
+
+
+def rating_buttons() -> list[Button]:
+    return [Button(f"{n} ⭐", intent_payload("feedback", rating=str(n))) for n in range(1, 6)]
+
+
+class ActionFeedback(Action):
+    def __init__(self, client: Optional[KnowledgeClient] = None) -> None:
+        self.client = client or KnowledgeClient()
+
+    def name(self) -> str:
+        return "action_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        value = latest_entity(tracker, "feedback_value")
+        rating_text = latest_entity(tracker, "rating")
+        rating = int(rating_text) if rating_text and rating_text.isdigit() and 1 <= int(rating_text) <= 5 else None
+        text = tracker.latest_message.get("text") or ""
+        comment = None if value or rating or text.startswith("/") else text[:2000]
+        body: dict[str, Any] = {"sender_id": tracker.sender_id, "value": value if value in ("up", "down") else None,
+                                "rating": rating, "answer_ref": tracker.get_slot("procedure_id"), "comment": comment}
+        try:
+            await self.client.post_desk("feedback", body)
+        except KnowledgeUnavailable:
+            log.exception("desk unavailable for feedback")
+        if body["value"] == "down":
+            send(dispatcher, [BotMessage("Cảm ơn bạn đã cho biết. Bạn chấm câu trả lời bao nhiêu điểm? "
+                                         "Nếu cần, bạn có thể gặp cán bộ hỗ trợ.",
+                                         [*rating_buttons(), Button("Gặp cán bộ", "/request_human")])])
+        elif body["value"] == "up":
+            send(dispatcher, [BotMessage("Cảm ơn bạn! Bạn có muốn chấm điểm câu trả lời (không bắt buộc)?",
+                                         rating_buttons())])
+        else:
+            dispatcher.utter_message(text="Cảm ơn bạn đã góp ý! Ý kiến của bạn giúp chúng tôi trả lời tốt hơn.")
+        return []

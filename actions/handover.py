@@ -1,0 +1,140 @@
+"""Handover to an officer: the conversation is marked and its transcript sent to the
+desk; office hours are stated; outside them the citizen may leave a contact, with
+explicit consent, which is stored with the handover."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, Optional
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
+from actions.settings import ActionSettings
+
+log = logging.getLogger(__name__)
+PHONE = re.compile(r"^(?:\+?84|0)(?:\d[\s.]?){8,10}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
+TRANSCRIPT_TURNS = 30
+
+
+def within_office_hours(settings: ActionSettings, now: dt.datetime) -> bool:
+    local = now.astimezone(dt.timezone(dt.timedelta(hours=settings.utc_offset_hours)))
+    if str(local.weekday()) not in settings.office_days.split(","):
+        return False
+    minute = local.hour * 60 + local.minute
+    for period in settings.office_periods.split(","):
+        start, end = period.strip().split("-")
+        sh, sm = map(int, start.split(":"))
+        eh, em = map(int, end.split(":"))
+        if sh * 60 + sm <= minute < eh * 60 + em:
+            return True
+    return False
+
+
+def transcript(tracker: Tracker) -> list[dict[str, str]]:
+    lines = [{"role": "user" if e["event"] == "user" else "bot", "text": str(e.get("text") or "")[:4000]}
+             for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")]
+    return lines[-TRANSCRIPT_TURNS:]
+
+
+def valid_contact(text: str) -> Optional[str]:
+    text = text.strip()
+    if PHONE.match(text) or EMAIL.match(text):
+        return text
+    return None
+
+
+class ActionHandover(Action):
+    def __init__(self, client: Optional[KnowledgeClient] = None,
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
+        self.client = client or KnowledgeClient()
+        self.clock = clock
+
+    def name(self) -> str:
+        return "action_handover"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        s = self.client.settings
+        inside = within_office_hours(s, self.clock())
+        channel = (tracker.get_latest_input_channel() or None)
+        body = {"sender_id": tracker.sender_id, "channel": channel, "within_office_hours": inside,
+                "transcript": transcript(tracker)}
+        try:
+            handover_id = await self.client.post_desk("handovers", body)
+        except KnowledgeUnavailable:
+            log.exception("desk unavailable for handover")
+            handover_id = None
+        desk = ("bộ phận một cửa (Trung tâm Phục vụ hành chính công) của tỉnh hoặc UBND xã, phường nơi bạn cư trú, "
+                "hoặc kênh hỗ trợ ghi trên dichvucong.gov.vn")
+        events: list[EventType] = [SlotSet("handover_id", str(handover_id) if handover_id else None)]
+        if handover_id is None:
+            dispatcher.utter_message(text=f"Xin lỗi, hiện chưa chuyển được yêu cầu tới cán bộ. Bạn vui lòng liên hệ "
+                                          f"{desk} trong giờ làm việc ({s.office_hours_text}).")
+            return events
+        if inside:
+            dispatcher.utter_message(text=f"Tôi đã chuyển cuộc trò chuyện tới cán bộ hỗ trợ (mã yêu cầu "
+                                          f"{handover_id}). Cán bộ sẽ trả lời bạn tại đây trong giờ làm việc. "
+                                          f"Bạn cũng có thể liên hệ trực tiếp {desk}.")
+            return events
+        dispatcher.utter_message(text=f"Hiện đang ngoài giờ làm việc của cán bộ ({s.office_hours_text}). "
+                                      f"Tôi đã ghi nhận yêu cầu (mã {handover_id}).")
+        return [*events, FollowupAction("handover_contact_form")]
+
+
+class ValidateHandoverContactForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_handover_contact_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        if tracker.get_slot("contact_consent") is False:
+            return ["contact_consent"]
+        return ["contact_consent", "contact"]
+
+    async def validate_contact(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        contact = valid_contact(str(slot_value or ""))
+        if contact is None:
+            dispatcher.utter_message(text="Số điện thoại hoặc email chưa hợp lệ. Ví dụ: 0912345678 hoặc ten@gmail.com. "
+                                          "Gõ \"thôi\" nếu bạn không muốn để lại liên hệ.")
+            return {"contact": None}
+        return {"contact": contact}
+
+
+class ActionSaveHandoverContact(Action):
+    def __init__(self, client: Optional[KnowledgeClient] = None) -> None:
+        self.client = client or KnowledgeClient()
+
+    def name(self) -> str:
+        return "action_save_handover_contact"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        consent = tracker.get_slot("contact_consent") is True
+        contact = tracker.get_slot("contact") if consent else None
+        handover_id = tracker.get_slot("handover_id")
+        saved = False
+        if handover_id:
+            try:
+                body: dict[str, Any] = {"consent": consent, "contact": contact}
+                saved = await self.client.post_desk(f"handovers/{handover_id}/contact", body) is not None
+            except KnowledgeUnavailable:
+                log.exception("desk unavailable for contact")
+        if consent and saved:
+            dispatcher.utter_message(text="Cảm ơn bạn. Cán bộ sẽ liên hệ lại qua thông tin bạn để lại trong giờ "
+                                          "làm việc. Thông tin này chỉ dùng để hỗ trợ yêu cầu của bạn.")
+        elif consent:
+            dispatcher.utter_message(text="Xin lỗi, chưa lưu được thông tin liên hệ. Bạn vui lòng liên hệ bộ phận một "
+                                          "cửa trong giờ làm việc.")
+        else:
+            dispatcher.utter_message(text="Vâng, tôi không lưu thông tin liên hệ của bạn. Bạn có thể quay lại trong "
+                                          "giờ làm việc hoặc hỏi tôi về thủ tục khác.")
+        return [SlotSet("contact", None), SlotSet("contact_consent", None)]

@@ -1,0 +1,26 @@
+"""The demo one-stop system's API (see knowledge/desk/onestop_demo.py)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any, Optional
+
+from fastapi import APIRouter, Header, HTTPException, Request
+
+from knowledge.api.deps import SettingsDep
+from knowledge.desk.onestop_demo import DemoOneStop
+
+router = APIRouter(prefix="/demo/onestop", tags=["demo one-stop system"])
+
+
+@router.get("/dossiers/{code}", summary="Status of a dossier (demo data)")
+def dossier(code: str, request: Request, settings: SettingsDep,
+            authorization: Annotated[Optional[str], Header()] = None) -> dict[str, Any]:
+    expected = f"Bearer {settings.demo_onestop_token}".encode()
+    if not (authorization and hmac.compare_digest(authorization.encode(), expected)):
+        raise HTTPException(401, detail="Sai mã truy cập hệ thống một cửa.")
+    system: DemoOneStop = request.app.state.onestop
+    found = system.get(code[:100])
+    if found is None:
+        raise HTTPException(404, detail="Không tìm thấy hồ sơ.")
+    return found
