@@ -14,7 +14,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup run test check lint types validate train index kb-check eval bench lock clean
+.PHONY: help setup run test check lint types validate train index kb-check eval bench nlu-eval core-test lock clean
 
 help:
 	@echo "make run    - install what is missing, build the index, train if needed, start everything"
@@ -81,6 +81,14 @@ eval: $(STAMPS)/venv
 
 bench: setup train
 	$(PY) bench/search_latency.py
+	$(PY) bench/scale.py --sizes 100000
+
+nlu-eval: train
+	$(PY_RASA) bench/nlu_eval.py
+
+core-test: train
+	$(VENV_RASA)/bin/rasa test core --stories bot/tests/test_stories.yml --model $$(ls -t models/*.tar.gz | head -1) \
+	  --out var/core-results --fail-on-prediction-errors
 
 lock:
 	$(PY) -m pip freeze | grep -v '^-e ' > constraints.txt.new && mv constraints.txt.new constraints.txt

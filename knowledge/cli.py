@@ -64,6 +64,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_nlu(args: argparse.Namespace) -> int:
+    from knowledge import nlu_export
+    from knowledge.catalogue.loader import load_knowledge_base
+
+    path = nlu_export.write(load_knowledge_base(get_settings().data_dir))
+    print(f"wrote {path}")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -95,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default="", help="comma-separated dense weights to compare (dev set)")
     p.set_defaults(func=_cmd_eval)
     sub.add_parser("serve", help="run the knowledge service").set_defaults(func=_cmd_serve)
+    sub.add_parser("export-nlu", help="write Rasa lookup tables generated from the catalogue").set_defaults(
+        func=_cmd_export_nlu)
     return parser
 
 

@@ -141,27 +141,41 @@ def _embed_bag(bag: torch.nn.EmbeddingBag, seqs: list[list[int]]) -> torch.Tenso
 
 
 class VectorIndex:
-    """FAISS inner-product index over normalised vectors (= cosine)."""
+    """FAISS inner-product index over normalised vectors (= cosine).
+
+    Exact (flat) search up to ``flat_limit`` vectors; above it an inverted-file index
+    (IVF, ``nlist`` ≈ 4·√n, trained on a sample), which builds in minutes at a million
+    vectors on two cores where HNSW takes much longer.
+    """
 
     def __init__(self, index: faiss.Index) -> None:
         self._index = index
+        if isinstance(index, faiss.IndexIVF):
+            index.make_direct_map()  # so that stored vectors can be read back
 
     @classmethod
-    def build(cls, vectors: np.ndarray, flat_limit: int = FLAT_LIMIT) -> VectorIndex:
+    def build(cls, vectors: np.ndarray, flat_limit: int = FLAT_LIMIT, nprobe: int = 16) -> VectorIndex:
         n, dim = vectors.shape
         faiss.omp_set_num_threads(max(1, os.cpu_count() or 1))
         if n <= flat_limit:
             index: faiss.Index = faiss.IndexFlatIP(dim)
         else:
-            index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-            index.hnsw.efSearch = 96
+            nlist = int(4 * np.sqrt(n))
+            quantizer = faiss.IndexFlatIP(dim)
+            index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            sample = vectors[np.random.default_rng(0).choice(n, size=min(n, nlist * 40), replace=False)]
+            index.train(sample)
+            index.nprobe = nprobe
         index.add(vectors)
         return cls(index)
 
     @property
     def kind(self) -> str:
-        return "flat" if isinstance(self._index, faiss.IndexFlat) else "hnsw"
+        return "flat" if isinstance(self._index, faiss.IndexFlat) else "ivf"
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self._index.ntotal)
@@ -170,6 +184,10 @@ class VectorIndex:
         scores, ids = self._index.search(query.reshape(1, -1), k)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
+
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        """The stored vectors of these ids (no re-encoding)."""
+        return np.vstack([self._index.reconstruct(int(i)) for i in ids])
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))

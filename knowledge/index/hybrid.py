@@ -64,14 +64,14 @@ class HybridIndex:
                 if allowed is None or allowed[i]:
                     cand[int(i)] = float(s)
             missing = [i for i, s in cand.items() if s == 0.0]
-            if missing:  # dense score of lexical-only candidates, computed exactly
+            if missing:  # dense score of lexical-only candidates, from the stored vectors
                 cand.update(self._dense_scores(qv, missing))
         return self._rank(cand, lex, k)
 
     def _dense_scores(self, qv: np.ndarray, ids: list[int]) -> dict[int, float]:
-        assert self.encoder is not None
-        vecs = self.encoder.encode([self.chunks[i].text for i in ids])
-        return {i: float(v @ qv) for i, v in zip(ids, vecs, strict=True)}
+        assert self.vectors is not None
+        sims = self.vectors.vectors(ids) @ qv
+        return {i: float(s) for i, s in zip(ids, sims, strict=True)}
 
     def _rank(self, cand: dict[int, float], lex: np.ndarray, k: int) -> list[SearchHit]:
         w = self.dense_weight

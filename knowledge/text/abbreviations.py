@@ -90,3 +90,27 @@ ABBREVIATIONS: dict[str, str] = {
     "p": "phuong",
     "x": "xa",
 }
+
+# Colloquial names → the official wording, both folded. When the phrase occurs, the
+# official wording is added to the matched form (the citizen's words are kept too).
+COLLOQUIAL: dict[str, str] = {
+    "bang lai": "giay phep lai xe",
+    "bang lai xe": "giay phep lai xe",
+    "so do": "giay chung nhan quyen su dung dat",
+    "so hong": "giay chung nhan quyen su dung dat quyen so huu nha o",
+    "ho khau": "cu tru thuong tru",
+    "nhap khau": "dang ky thuong tru",
+    "giay doc than": "xac nhan tinh trang hon nhan",
+    "xac nhan doc than": "xac nhan tinh trang hon nhan",
+    "ho chieu": "ho chieu pho thong",
+    "can cuoc cong dan": "the can cuoc",
+    "chung minh nhan dan": "the can cuoc",
+    "chung minh thu": "the can cuoc",
+    "lanh that nghiep": "tro cap that nghiep",
+    "rut bao hiem": "bao hiem xa hoi mot lan",
+    "mo cong ty": "thanh lap doanh nghiep",
+    "giay phep kinh doanh": "dang ky kinh doanh",
+    "sang ten xe": "thay doi chu xe",
+    "phat nguoi": "vi pham giao thong nop phat",
+    "cong chung": "chung thuc",
+}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from knowledge.text.abbreviations import ABBREVIATIONS
+from knowledge.text.abbreviations import ABBREVIATIONS, COLLOQUIAL
 
 # Bump when any function here changes what it returns: indexes record it and refuse to
 # load when it differs.
-NORMALIZATION_VERSION = "vi-fold-2"
+NORMALIZATION_VERSION = "vi-fold-3"
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
 _SYLLABLE = re.compile(r"[0-9a-zA-Z\u00c0-\u024f\u1e00-\u1eff]+(?:[./-][0-9a-zA-Z]+)*")
@@ -59,9 +59,18 @@ def expand_abbreviations(tokens: list[str]) -> list[str]:
     return out
 
 
+_COLLOQUIAL = [(re.compile(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])"), v) for k, v in COLLOQUIAL.items()]
+
+
+def add_official_names(matched: str) -> str:
+    """Append the official wording of colloquial names found in an already-folded text."""
+    extra = [official for pattern, official in _COLLOQUIAL if pattern.search(matched)]
+    return " ".join([matched, *extra]) if extra else matched
+
+
 def normalize_for_match(text: str) -> str:
     """The folded, expanded form used as input of every index (lexical and dense)."""
-    return " ".join(expand_abbreviations(syllables(text)))
+    return add_official_names(" ".join(expand_abbreviations(syllables(text))))
 
 
 # Function words that carry no topic; dropped from unigrams only (bigrams keep them so

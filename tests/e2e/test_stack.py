@@ -43,6 +43,24 @@ def test_greeting_is_answered_in_vietnamese(stack: Stack) -> None:
     assert "Xin chào" in say(stack, "xin chao")
 
 
+def test_dossier_status_asks_for_the_code_then_answers(stack: Stack) -> None:
+    sender = uuid.uuid4().hex
+    assert "mã hồ sơ" in say(stack, "tra cuu tinh trang ho so", sender)
+    assert "chưa đúng định dạng" in say(stack, "123", sender)
+    answer = say(stack, "G22.99.01-251120-0001", sender)
+    assert "Trạng thái: Đã có kết quả" in answer
+
+
+def test_dossier_code_in_the_first_message(stack: Stack) -> None:
+    answer = say(stack, "hồ sơ G22.99.01-251118-0007 của tôi đến đâu rồi")
+    assert "Trạng thái: Đang xử lý" in answer
+
+
+def test_handover_is_recorded_and_office_hours_stated(stack: Stack) -> None:
+    answer = say(stack, "cho toi gap can bo")
+    assert "yêu cầu" in answer and ("giờ làm việc" in answer)
+
+
 def test_knowledge_service_down_gives_the_apology(stack: Stack) -> None:
     stack.stop_child("knowledge")
     try:

@@ -55,3 +55,10 @@ def test_procedures_agree_with_the_national_portal_records() -> None:
                 assert p.url == rec["detail_url"], p.code
             checked += 1
     assert checked >= 10
+
+
+def test_generated_nlu_lookup_is_up_to_date() -> None:
+    from knowledge import nlu_export
+
+    assert nlu_export.OUTPUT.read_text(encoding="utf-8") == nlu_export.render(KB), \
+        "run `python -m knowledge export-nlu` after changing the catalogue"
