@@ -79,7 +79,8 @@ class ActionAnswerProcedure(Action):
                 return None, close
             return hits[0].id, hits
         current = tracker.get_slot("procedure_id")
-        if current:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if current and intent in ASPECT_RENDERERS:  # "lệ phí bao nhiêu?" after a procedure was named
             return str(current), []
         return None, [h for h in hits if h.score >= settings.suggest_threshold]
 
