@@ -73,7 +73,7 @@ validate: $(STAMPS)/venv-rasa
 check: lint types kb-check validate
 
 E2E_REQUIRED ?= 0
-test: setup check train
+test: setup check train core-test
 	E2E_REQUIRED=$(E2E_REQUIRED) $(PY) -m pytest -q -rs tests
 
 eval: $(STAMPS)/venv
@@ -82,13 +82,17 @@ eval: $(STAMPS)/venv
 bench: setup train
 	$(PY) bench/search_latency.py
 	$(PY) bench/scale.py --sizes 100000
+	$(PY) bench/conversations.py --conversations 10
 
 nlu-eval: train
 	$(PY_RASA) bench/nlu_eval.py
 
 core-test: train
-	$(VENV_RASA)/bin/rasa test core --stories bot/tests/test_stories.yml --model $$(ls -t models/*.tar.gz | head -1) \
-	  --out var/core-results --fail-on-prediction-errors
+	@echo "rasa test core: bot/tests/test_stories.yml"
+	@$(VENV_RASA)/bin/rasa test core --stories bot/tests/test_stories.yml --model $$(ls -t models/*.tar.gz | head -1) \
+	  --out var/core-results --fail-on-prediction-errors > var/core-test.log 2>&1 \
+	  || { grep -E "Correct|Failed|story" var/core-test.log | tail -20; cat var/core-results/failed_test_stories.yml; exit 1; }
+	@grep -E "Correct:" var/core-test.log | head -2
 
 lock:
 	$(PY) -m pip freeze | grep -v '^-e ' > constraints.txt.new && mv constraints.txt.new constraints.txt

@@ -24,6 +24,10 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
 TRANSCRIPT_TURNS = 30
 
 
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def within_office_hours(settings: ActionSettings, now: dt.datetime) -> bool:
     local = now.astimezone(dt.timezone(dt.timedelta(hours=settings.utc_offset_hours)))
     if str(local.weekday()) not in settings.office_days.split(","):
@@ -53,7 +57,7 @@ def valid_contact(text: str) -> Optional[str]:
 
 class ActionHandover(Action):
     def __init__(self, client: Optional[KnowledgeClient] = None,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
+                 clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.client = client or KnowledgeClient()
         self.clock = clock
 

@@ -29,6 +29,7 @@ class Hit:
     url: Optional[str]
     doc_number: Optional[str]
     source: Optional[str]
+    section: Optional[str] = None
 
 
 class KnowledgeClient:
@@ -48,7 +49,7 @@ class KnowledgeClient:
             raise KnowledgeUnavailable("empty /search reply")
         try:
             return [Hit(r["kind"], r["id"], r["title"], r["snippet"], float(r["score"]), r.get("url"),
-                        r.get("doc_number"), r.get("source")) for r in data["results"]]
+                        r.get("doc_number"), r.get("source"), r.get("section")) for r in data["results"]]
         except (KeyError, TypeError, ValueError) as exc:
             raise KnowledgeUnavailable(f"unexpected /search reply: {exc}") from exc
 

@@ -160,10 +160,19 @@ def guide_messages(g: Guide) -> list[BotMessage]:
     return [BotMessage(text), BotMessage(source_line(g.source, g.checked_on), buttons)]
 
 
-def directive_messages(d: Directive) -> list[BotMessage]:
+def directive_messages(d: Directive, passage: Optional[BotMessage] = None) -> list[BotMessage]:
     text = f"📜 {d.citation}: {d.title}\n{d.summary}"
     if d.key_points:
         text += "\nNội dung chính:\n" + "\n".join(f"• {k}" for k in d.key_points)
     if d.note:
         text += f"\nLưu ý: {d.note}"
-    return [BotMessage(text), BotMessage(source_line(d.source, d.checked_on))]
+    return [BotMessage(text), *([passage] if passage else []), BotMessage(source_line(d.source, d.checked_on))]
+
+
+def passage_message(title: str, section: Optional[str], snippet: str, source: Optional[str]) -> BotMessage:
+    """A passage of a legal text or directive, cited by its article ("Điều 12, Nghị định …")."""
+    where = f"{section}, {title}" if section else title
+    text = f"Trích {where}:\n«{snippet}»"
+    if source:
+        text += f"\nNguồn: {source}"
+    return BotMessage(text)

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
-from actions.messages import APOLOGY_DOWN, NOT_FOUND, directive_messages, send
+from actions.messages import APOLOGY_DOWN, NOT_FOUND, directive_messages, passage_message, send
 from actions.procedures import latest_entity
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,16 @@ class ActionAnswerPolicy(Action):
             log.exception("knowledge service unavailable")
             dispatcher.utter_message(text=APOLOGY_DOWN)
             return []
-        if directive is None:
+        if not hits:
             dispatcher.utter_message(text=NOT_FOUND)
             return []
-        send(dispatcher, directive_messages(directive))
+        hit = hits[0]
+        # A chunk of an indexed legal text (section set) is quoted; a curated record is summarised.
+        passage = passage_message(hit.title, hit.section, hit.snippet, hit.source) if hit.section else None
+        if directive is not None:
+            send(dispatcher, directive_messages(directive, passage))
+        elif passage is not None:
+            send(dispatcher, [passage])
+        else:
+            dispatcher.utter_message(text=NOT_FOUND)
         return []

@@ -1,6 +1,9 @@
 """Command line: ``python -m knowledge <command>``.
 
     index [--force]                  build the index of the configured knowledge base if stale
+    import --out DIR [...]           build a catalogue from the portal's records (2,849 procedures)
+    ingest DIR                       read a folder of directives / legal texts and show what was found
+    export-nlu                       regenerate Rasa's lookup table from the catalogue
     check                            validate the knowledge base
     search "<query>" [--k 5] [--kinds procedure,guide] [--json]
     eval --beir DIR | --dev [FILE]   retrieval quality figures as JSON
@@ -104,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default="", help="comma-separated dense weights to compare (dev set)")
     p.set_defaults(func=_cmd_eval)
     sub.add_parser("serve", help="run the knowledge service").set_defaults(func=_cmd_serve)
+    from knowledge.catalogue.import_cli import add_import_command
+    from knowledge.corpus.cli import add_ingest_command
+
+    add_import_command(sub)
+    add_ingest_command(sub)
     sub.add_parser("export-nlu", help="write Rasa lookup tables generated from the catalogue").set_defaults(
         func=_cmd_export_nlu)
     return parser

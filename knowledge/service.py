@@ -1,12 +1,16 @@
-"""Glue between the knowledge base and its index: build when stale, load otherwise."""
+"""Glue between the knowledge base (+ corpus folders) and its index: build when stale,
+load otherwise."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from knowledge.catalogue.loader import KnowledgeBase, load_knowledge_base
-from knowledge.index import HybridIndex, IndexStore, build_index, chunks_from_knowledge_base
+from knowledge.errors import KnowledgeBaseError
+from knowledge.index import Chunk, HybridIndex, IndexStore, build_index, chunks_from_knowledge_base
 from knowledge.index.artefact import Meta
 from knowledge.settings import Settings
 
@@ -33,18 +37,50 @@ def training_pairs(kb: KnowledgeBase) -> list[tuple[str, str]]:
     return pairs
 
 
+def corpus_folders(settings: Settings) -> list[Path]:
+    folders = [Path(p.strip()) for p in settings.corpus_dirs.split(",") if p.strip()]
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        raise KnowledgeBaseError(f"corpus folder not found: {', '.join(missing)}")
+    return folders
+
+
+def content_hash(settings: Settings, kb: KnowledgeBase) -> str:
+    """The knowledge base's hash plus the names, sizes and times of the corpus files."""
+    digest = hashlib.sha256(kb.content_hash.encode())
+    for folder in corpus_folders(settings):
+        for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+            st = f.stat()
+            digest.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def corpus_chunks(settings: Settings) -> list[Chunk]:
+    from knowledge.corpus.ingest import ingest_folder, to_chunks
+
+    chunks: list[Chunk] = []
+    for folder in corpus_folders(settings):
+        result = ingest_folder(folder)
+        for skipped in result.skipped:
+            log.warning("corpus: skipped %s", skipped)
+        chunks += to_chunks(result)
+    return chunks
+
+
 def rebuild(settings: Settings, kb: KnowledgeBase | None = None) -> LoadedIndex:
     kb = kb or load_knowledge_base(settings.data_dir)
-    index, meta = build_index(chunks_from_knowledge_base(kb), settings, training_pairs(kb))
-    version = IndexStore(settings.index_dir).save(index, meta, kb.content_hash)
-    return LoadedIndex(kb, index, {**meta, "corpus_hash": kb.content_hash, "version": version.name})
+    chunks = chunks_from_knowledge_base(kb) + corpus_chunks(settings)
+    index, meta = build_index(chunks, settings, training_pairs(kb))
+    digest = content_hash(settings, kb)
+    version = IndexStore(settings.index_dir).save(index, meta, digest)
+    return LoadedIndex(kb, index, {**meta, "corpus_hash": digest, "version": version.name})
 
 
 def ensure_index(settings: Settings, force: bool = False) -> LoadedIndex:
     """Load the current index, rebuilding it first when the data or settings changed."""
     kb = load_knowledge_base(settings.data_dir)
     store = IndexStore(settings.index_dir)
-    if force or not store.is_fresh(settings, kb.content_hash):
+    if force or not store.is_fresh(settings, content_hash(settings, kb)):
         log.info("knowledge base changed or index missing: rebuilding")
         return rebuild(settings, kb)
     index, meta = store.load(settings)

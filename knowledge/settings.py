@@ -21,6 +21,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(PROJECT_ROOT / "knowledge" / "data", description="knowledge base folder (YAML)")
     index_dir: Path = Field(PROJECT_ROOT / "var" / "index", description="where index artefacts are kept")
+    corpus_dirs: str = Field("", description="comma-separated folders of directives / legal texts to index beside "
+                             "the knowledge base (chunked by Điều/Khoản), e.g. ../shared/corpus")
     dense_model: str = Field(
         BUILTIN_MODEL,
         description="'builtin:static-vi' (built by the project from the knowledge base, no network) "

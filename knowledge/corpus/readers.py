@@ -142,6 +142,7 @@ class _TextExtractor(HTMLParser):
         self.parts: list[str] = []
         self.title_parts: list[str] = []
         self._skip = 0
+        self._pre = 0
         self._in_title = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
@@ -149,6 +150,8 @@ class _TextExtractor(HTMLParser):
             self._in_title = True
         if tag == "body":
             self._skip = 0  # an unclosed <head> must not hide the page
+        if tag == "pre":
+            self._pre += 1
         if tag in _SKIP_TAGS:
             self._skip += 1
         elif tag in ("td", "th"):
@@ -165,6 +168,8 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self._in_title = False
+        if tag == "pre":
+            self._pre = max(0, self._pre - 1)
         if tag in _SKIP_TAGS:
             self._skip = max(0, self._skip - 1)
         elif tag in _BLOCK_TAGS and tag not in ("td", "th", "br"):
@@ -174,7 +179,8 @@ class _TextExtractor(HTMLParser):
         if self._in_title:
             self.title_parts.append(data)
         if not self._skip:
-            self.parts.append(data)
+            # source line breaks are plain spaces in HTML; only <br> and blocks break lines
+            self.parts.append(data if self._pre else re.sub(r"\s+", " ", data))
 
 
 def html_to_text(html: str) -> tuple[str, Optional[str]]:
@@ -233,7 +239,9 @@ def read_docx(path: Path) -> ReadResult:
             text = _paragraph_text(el)
             if text:
                 paragraphs.append(text)
-        elif el.tag == _W + "tbl":
+        elif el.tag != _W + "tbl":  # content controls (w:sdt) and the like wrap paragraphs
+            paragraphs += [t for t in (_paragraph_text(p) for p in el.iter(_W + "p")) if t]
+        else:
             for row in el.iter(_W + "tr"):
                 cells = [" ".join(_paragraph_text(p) for p in tc.iter(_W + "p")).strip() for tc in row.iter(_W + "tc")]
                 if any(cells):

@@ -48,7 +48,7 @@ def test_artefact_describes_itself(loaded: LoadedIndex, settings: Settings) -> N
     meta = json.loads((version / "meta.json").read_text())
     assert meta["dense_model"] == "builtin:static-vi"
     assert meta["dimension"] > 0 and meta["chunks"] == len(loaded.index)
-    assert meta["corpus_hash"] == loaded.kb.content_hash
+    assert meta["corpus_hash"] == loaded.meta["corpus_hash"] and len(meta["corpus_hash"]) == 64
     assert {"bm25s", "faiss-cpu", "sentence-transformers", "torch"} <= set(meta["library_versions"])
 
 

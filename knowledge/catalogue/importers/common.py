@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import yaml
+from pydantic import ValidationError
 
 from knowledge.catalogue.loader import DEFAULT_DATA_DIR
 from knowledge.catalogue.models import Channel, ChannelKind, LegalRef, OnlineService, OnlineType, Procedure
@@ -117,6 +118,10 @@ _FEE = re.compile(rf"\s*(?P<fee>{_FEE_BODY})")
 _FEE_SEARCH = re.compile(rf"Miễn phí|{NO_INFO}|(?:(?:Lệ phí|Phí)\s*:\s*)?\d[\d.,]*\s*(?:{_CURRENCY})")
 
 
+# "(1) Trường hợp …", "(a) …": a numbered description, not a fee detail.
+_ENUMERATOR = re.compile(r"\((?:\d{1,2}|[a-zđ]|[ivx]{1,4})\)")
+
+
 def channel_kind(name: str) -> Optional[ChannelKind]:
     return KIND_OF.get(_WS.sub(" ", name).strip().casefold())
 
@@ -131,21 +136,30 @@ class _Row:
     amount: Optional[str]
 
 
-def _row_head(body: str, pos: int, free_time: Optional[str]) -> Optional[tuple[int, Optional[str], re.Match[str]]]:
-    """Time and fee cells right after a channel name at ``pos``, or ``None`` when they are not there."""
+def _row_head(body: str, pos: int, free_time: Optional[str]) -> Optional[tuple[Optional[str], re.Match[str]]]:
+    """(time, fee match) of the cells right after a channel name at ``pos``; ``None`` when they are not there."""
     t = _TIME.match(body, pos)
     if t and (t.group("num") or t.group("none")):
         f = _FEE.match(body, t.end())
         if f:
-            time = None if t.group("none") else _WS.sub(" ", t.group(0)).strip()
-            return t.end(), time, f
+            return (None if t.group("none") else _WS.sub(" ", t.group(0)).strip()), f
     if free_time:
+        # Later rows repeat the first row's free-text time (sometimes with a different ending).
         lead = len(body) - len(body[pos:].lstrip())
-        if body.startswith(free_time, lead):
-            f = _FEE.match(body, lead + len(free_time))
-            if f:
-                return lead + len(free_time), free_time, f
+        if body.startswith(free_time[:20], lead):
+            found = _FEE_SEARCH.search(body, lead, lead + len(free_time) + 100)
+            f = _FEE.match(body, found.start()) if found else None
+            if found and f:
+                return clean(body[lead : found.start()]), f
     return None
+
+
+def _free_head(body: str, pos: int) -> tuple[Optional[str], Optional[re.Match[str]]]:
+    """(time, fee match) when the time cell is free text: it ends where the fee cell starts."""
+    found = _FEE_SEARCH.search(body, pos, pos + 300)
+    if found is None:
+        return None, None
+    return clean(body[pos : found.start()]), _FEE.match(body, found.start())
 
 
 def _closing_paren(text: str) -> int:
@@ -181,29 +195,24 @@ def parse_channels(text: str) -> list[Channel]:
         if kind is None:  # pragma: no cover - the anchor pattern only matches known names
             continue
         head = _row_head(body, anchor.end(), free_time)
-        if head is not None:
-            time_end, time, fee = head
-            rows.append(_Row(kind, anchor.start(), fee.end(), time, fee.group("fee"), fee.group("amount")))
-            continue
-        if not rows and len(body[: anchor.start()].strip()) < 5:
-            # First row whose time cell is free text: it ends where the fee cell starts.
-            window = body[anchor.end() : anchor.end() + 300]
-            found = _FEE_SEARCH.search(window)
-            if found is None:
+        if head is None and not rows and len(body[: anchor.start()].strip()) < 5:
+            time, fee_m = _free_head(body, anchor.end())
+            free_time = time
+            if fee_m is None:
                 rows.append(_Row(kind, anchor.start(), anchor.end(), None, "", None))
                 continue
-            time = clean(window[: found.start()])
-            free_time = time
-            fee_m = _FEE.match(body, anchor.end() + found.start())
-            assert fee_m is not None
-            rows.append(_Row(kind, anchor.start(), fee_m.end(), time, fee_m.group("fee"), fee_m.group("amount")))
+            head = time, fee_m
+        if head is not None:
+            time, fee_cell = head
+            rows.append(_Row(kind, anchor.start(), fee_cell.end(), time, fee_cell.group("fee"),
+                             fee_cell.group("amount")))
 
     channels: list[Channel] = []
     for i, row in enumerate(rows):
         end = rows[i + 1].start if i + 1 < len(rows) else len(body)
         rest = body[row.head_end : end].strip()
         detail: Optional[str] = None
-        if rest.startswith("("):
+        if rest.startswith("(") and row.fee_token != NO_INFO and not _ENUMERATOR.match(rest):
             close = _closing_paren(rest)
             detail, rest = (rest[1:close], rest[close + 1 :]) if close >= 0 else (rest[1:], "")
             detail = clean(detail)
@@ -228,32 +237,55 @@ def _fee_text(token: str, amount: Optional[str], detail: Optional[str]) -> Optio
 # --------------------------------------------------------------------------- legal basis
 
 LEGAL_HEADER = "Tên văn bản pháp lýMã văn bản"
+# Issuer codes that end a document number; a longer run of capitals after one of them is the
+# next title glued on ("NĐ-CPQUY ĐỊNH …", "TT-BCALuật …").
+ISSUERS = frozenset(
+    "CP TTg TTCP VPCP BTC BTP BCA BQP BNG BNV BYT BCT BXD BGTVT BNNMT BNNPTNT BTNMT BKHĐT BKHCN BLĐTBXH "
+    "BVHTTDL BTTTT BGDĐT BHXH NHNN UBND HĐND KTNN TANDTC VKSNDTC UBDT BCY".split()
+)
 _PART = r"(?:TTg|UBTVQH\d{1,2}|QH\d{1,2}|[A-ZĐ]+)"
 DOC_NUMBER = re.compile(
-    rf"(?<![\d/])(?:\d{{1,4}}(?:/\d{{4}})?/{_PART}(?:[-/]{_PART})*|\d{{1,4}}-CP)"
+    rf"(?<![\d/])(?:(?<!\d\.)|(?<=\d{{4}}\.))(?:(?:\d{{1,3}}\.\d{{1,3}}|\d{{1,4}})[a-z]?(?:/\d{{4}})?/{_PART}(?:[-/]{_PART})*"
+    rf"|\d{{1,4}}-CP|\d{{1,4}}/\d{{4}}(?=\s*$))"
 )
 # "…năm 2011" or "…ngày 29/6/2024" glued to the next number ("201102/2011/QH13").
 _GLUED_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\d{1,4}/\d{4}/)")
+# Cyrillic capitals that look like Latin ones sometimes slip into document numbers ("TT-BTС").
+_HOMOGLYPHS = str.maketrans("АВЕКМНОРСТХ", "ABEKMHOPCTX")
+_SPLIT_DASH = re.compile(r"(?<=[A-ZĐ])-\s+(?=[A-ZĐ])")  # "165/2024/NĐ- CP"
 _GLUED_TYPE = re.compile(
-    r"(?<=[a-zà-ỹđ.)\d])(?:Nghị định|Thông tư liên tịch|Thông tư|Quyết định|Nghị quyết|Bộ luật|Luật|"
+    r"(?<=[^\W_]|[.)])(?:Nghị định|Thông tư liên tịch|Thông tư|Quyết định|Nghị quyết|Bộ luật|Luật|"
     r"Pháp lệnh|NĐ|TT|QĐ)(?:\s+số)?\s*$"
 )
+
+
+def _number_end(text: str, start: int, end: int) -> int:
+    """Where a matched number really ends when the next title is glued to it."""
+    number = text[start:end]
+    cut = max(number.rfind("-"), number.rfind("/"))
+    last = number[cut + 1 :]
+    if last in ISSUERS or last.startswith(("QH", "UBTVQH")) or not last.isalpha():
+        return end
+    known = [code for code in ISSUERS if last.startswith(code)]
+    if known:
+        return end - len(last) + len(max(known, key=len))
+    # Unknown issuer: a capital followed by small letters starts the next title ("…/XYZLuật").
+    while end - 1 >= start + cut + 1 and end < len(text) and text[end].islower() and text[end - 1].isupper():
+        end -= 1
+    return end
 
 
 def find_doc_numbers(text: str) -> list[tuple[int, int, str]]:
     """Vietnamese document numbers (``123/2015/NĐ-CP``, ``02/2011/QH13``, ``1588/QĐ-TTg``) in ``text``.
 
-    A number glued to the next title ("68/2013/TT-BCALuật …") is cut before the title's
-    capital letter.
+    Returns ``(start, end, number)``; a number glued to the next title ("68/2013/TT-BCALuật …")
+    ends at its issuer code.
     """
     found: list[tuple[int, int, str]] = []
     for m in DOC_NUMBER.finditer(text):
-        start, end = m.start(), m.end()
-        while end - 1 > start and end < len(text) and text[end].islower() and text[end - 1].isupper():
-            if text[start:end].endswith("TTg"):
-                break
-            end -= 1
-        if text[end - 1] in "-/":
+        start = m.start()
+        end = _number_end(text, start, m.end())
+        while end > start and text[end - 1] in "-/":
             end -= 1
         found.append((start, end, text[start:end]))
     return found
@@ -270,68 +302,115 @@ def _title(text: str) -> Optional[str]:
 def parse_legal_basis(text: str) -> list[LegalRef]:
     """Rows of "Tên văn bản pháp lý | Mã văn bản" run together: ``<title><number><title><number>…``.
 
-    A number ends a row when it is the end of the text, or is glued to the next title (a
-    letter follows), or to another, different number. A number followed by a space or by
-    punctuation is part of the title ("Nghị định số 123/2015/NĐ-CP ngày …"), and so is a
-    number repeated right away ("Nghị định 05/2012/NĐ-CP05/2012/NĐ-CP").
+    A number ends a row (it is the "Mã văn bản" cell) when it is the end of the text, or is
+    glued to the next title (a letter follows) or to another, different number, or when it
+    is glued to the text before it and repeats a number of its own title. A number followed
+    by a space or by punctuation is part of the title ("Nghị định số 123/2015/NĐ-CP ngày …"),
+    and so is a number repeated right away ("Nghị định 05/2012/NĐ-CP05/2012/NĐ-CP"). Text
+    left after the last row that names a number becomes a row of its own.
     """
-    body = (text or "").replace(LEGAL_HEADER, " ")
-    body = _GLUED_YEAR.sub(r"\1 ", body)
+    body = (text or "").replace(LEGAL_HEADER, " ").translate(_HOMOGLYPHS)
+    body = _SPLIT_DASH.sub("-", _GLUED_YEAR.sub(r"\1 ", body))
     numbers = find_doc_numbers(body)
     refs: list[LegalRef] = []
     seen: set[str] = set()
     row_start = 0
+    in_title: list[str] = []
+
+    def add(number: str, title_text: str) -> None:
+        # A cut-short code ("24/2024") is completed from its own title ("24/2024/QĐ-UBND").
+        fuller = [n for n in in_title if n.startswith(number + "/") or n.startswith(number + "-")]
+        if fuller:
+            number = fuller[0]
+        if number not in seen:
+            seen.add(number)
+            refs.append(LegalRef(number=number, title=_title(title_text)))
+
     for i, (start, end, number) in enumerate(numbers):
         after = body[end:]
         nxt = after[:1]
+        glued_before = start > 0 and not body[start - 1].isspace() and body[start - 1] not in "(“\""
         if not after.strip(" \t\n;.,"):
             is_code = True
         elif nxt.isalpha():
             is_code = True
+        elif nxt.isdigit() and not glued_before and start > row_start:
+            # "… bởi Nghị định số 232/2025/NĐ-CP34/2025/TT-NHNN": the spaced one is cited in the title.
+            is_code = False
         elif nxt.isdigit():
             following = numbers[i + 1][2] if i + 1 < len(numbers) and numbers[i + 1][0] == end else None
-            is_code = following != number
+            # "Nghị định 05/2012/NĐ-CP05/2012/NĐ-CP", "… 46/2020/NĐ-CP46/2020": the title's number, then the code.
+            is_code = following is None or not (following == number or number.startswith(following + "/"))
         else:
-            is_code = False
+            is_code = glued_before and number in in_title
         if not is_code:
+            in_title.append(number)
             continue
-        title = _title(body[row_start:start])
+        add(number, body[row_start:start])
         row_start = end
-        if number in seen:
-            continue
-        seen.add(number)
-        refs.append(LegalRef(number=number, title=title))
+        in_title = []
+    if in_title and body[row_start:].strip():
+        add(in_title[0], body[row_start:])
     return refs
 
 
 # --------------------------------------------------------------------------- documents
 
 DOCUMENT_HEADER = "Tên giấy tờMẫu đơn, tờ khaiSố lượng"
-_QUANTITY = re.compile(r"\d+\s*bản\s*(?:chính|sao)(?:\s*,\s*\d+\s*bản\s*(?:chính|sao))*")
+# The quantity cell: one digit ("01" at most) glued to the name before it ("…Nghị định 1161 bản chính"
+# is "Nghị định 116" + "1 bản chính"), and glued to the next name or the end. "01 bản sao có chứng thực"
+# inside a name is followed by a space and a word, and is left alone.
+_QUANTITY = re.compile(
+    r"(?:(?<!\d)0)?\d\s*bản\s*(?:chính|sao)(?:\s*,\s*\d\s*bản\s*(?:chính|sao))*(?=$|\S|\s+[^\w(])"
+)
 _FORM_EXT = re.compile(r"\.(?:docx?|pdf|xlsx?|rtf|odt|zip|rar)\s*$", re.IGNORECASE)
 _FORM_EXT_ANY = re.compile(r"\.(?:docx?|pdf|xlsx?|rtf|odt|zip|rar)", re.IGNORECASE)
 _HEADER_WORDS = re.compile(r"^(?:Tên giấy tờ|Mẫu đơn, tờ khai|Số lượng|-+|\s)+")
 
 
+_SEPARATOR = re.compile(r"[;:)”\"\]]|\.(?=[^\d\s])")
+# A form name glued to the document name: "…tại Việt NamMẫu TP-HGTM-20.docx".
+_FORM_WORD = re.compile(r"(?<=\S)(?:Mẫu|MẪU|Mau|mau|Phụ lục|Phu luc|Biểu mẫu|Bieu mau)")
+_FILE_NUMBER = re.compile(r"(?<=[.;])\s*\d{1,3}[-.]?\s*$")  # "…nhân dân.32-" left of "Mẫu số 01.doc"
+
+
+def _first_glue(text: str, start: int) -> int:
+    """First small letter glued to a capital after ``start``, else to a digit; -1 when none."""
+    for test in (str.isupper, str.isdigit):
+        for i in range(start, len(text) - 1):
+            if text[i].islower() and test(text[i + 1]):
+                return i
+    return -1
+
+
 def _strip_form_files(name: str) -> str:
-    """Drop the form file names the portal glues after a document name ("…;Mẫu 01.docx")."""
+    """Drop the form file names the portal glues after a document name ("…;Mẫu 01.docx").
+
+    The file name starts after the last separator (";", ":", ")", a dot before a letter) close
+    to the extension, else at the first place where a small letter is glued to a capital or a
+    digit ("…luật sưMẫu TP-LS-05.docx"). When no such place is found the name is kept whole.
+    """
     for _ in range(5):
         ext = _FORM_EXT.search(name)
         if ext is None:
             break
         head = name[: ext.start()]
-        window_start = max(0, len(head) - 60)
+        window = max(0, len(head) - 130)
         cut = -1
-        for sep in ";:)”\"]":
-            cut = max(cut, head.rfind(sep, window_start))
-        dot = head.rfind(".", window_start)
-        if dot > cut and not head[dot - 1 : dot].isdigit():
-            cut = dot
-        for m in _FORM_EXT_ANY.finditer(head, window_start):
+        for m in _FORM_EXT_ANY.finditer(head, window):  # several files in a row
             cut = max(cut, m.end() - 1)
-        if cut < 0 or not head[: cut + 1].strip(" ;:-"):
+        if cut < 0:
+            seps = list(_SEPARATOR.finditer(head, window))
+            keyword = _FORM_WORD.search(head, window)
+            if seps:
+                cut = seps[-1].start()
+            elif keyword:
+                cut = keyword.start() - 1
+            else:
+                cut = _first_glue(head, window)
+        if cut < 0 or not head[: cut + 1].strip(" ;:.-"):
             break
-        name = head[: cut + 1]
+        name = _FILE_NUMBER.sub("", head[: cut + 1])
     return name
 
 
@@ -378,23 +457,30 @@ def map_levels(text: str) -> tuple[list[str], list[str]]:
             continue
         if "huyện" in key:
             value = "cấp xã"
-            notes.append(f"level: {part.strip()} mapped to cấp xã")
+            notes.append(f"district level: {part.strip()!r} mapped to cấp xã (no district level since 1/7/2025)")
         elif key in LEVELS:
             value = LEVELS[key]
         else:
-            notes.append(f"level: unknown level {part.strip()!r} dropped")
+            notes.append(f"unknown level: {part.strip()!r} dropped")
             continue
         if value not in levels:
             levels.append(value)
     return levels, notes
 
 
+_SELF_FULLY_ONLINE = re.compile(r"(?<!đã )toàn trình", re.IGNORECASE)
+
+
 def online_service(name: str, texts: Iterable[Optional[str]], channels: Sequence[Channel],
                    url: Optional[str]) -> OnlineService:
-    """``toan_trinh`` when the record itself says "toàn trình", else ``mot_phan`` with an online channel."""
-    haystack = " ".join([name, *(t or "" for t in texts)]).casefold()
+    """``toan_trinh`` when the record says "toàn trình" of itself, else ``mot_phan`` with an online channel.
+
+    The name counts whenever it says so; in the other texts "… các TTHC đã toàn trình" speaks of
+    other procedures (a conditional sentence copied across tax records) and does not count.
+    """
+    body = " ".join(t or "" for t in texts)
     kind: OnlineType
-    if "toàn trình" in haystack:
+    if "toàn trình" in name.casefold() or _SELF_FULLY_ONLINE.search(body):
         kind = "toan_trinh"
         note = "Bản ghi nguồn có nhắc \"toàn trình\"; chưa đối chiếu từng bước trên Cổng."
     elif any(c.kind == "truc_tuyen" for c in channels):
@@ -432,23 +518,24 @@ def channel_warnings(channels: Sequence[Channel]) -> list[str]:
     return notes
 
 
-def validation_reason(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        try:
-            first = errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            return f"invalid record: {where}: {first.get('msg', exc)}"
-        except Exception:  # pragma: no cover - defensive, the message below is enough
-            pass
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+def failure_reason(exc: Exception) -> str:
+    """A one-line reason for the report: the first validation error, or the exception's message."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "record"
+        return f"invalid record: {where}: {first.get('msg', '')}"
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    if isinstance(exc, ValueError) and ":" in message:
+        return message
+    return f"{type(exc).__name__}: {message}"
 
 
 # --------------------------------------------------------------------------- writing
 
 def _dump(records: list[dict[str, Any]]) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(records, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
+    # No line wrapping: the files are generated, and long lines load faster with the pure-Python loader.
+    return yaml.dump(records, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100_000)
 
 
 def write_catalogue(results: Sequence[ImportResult], out_dir: Path) -> dict[str, Any]:
@@ -471,10 +558,8 @@ def write_catalogue(results: Sequence[ImportResult], out_dir: Path) -> dict[str,
     for result in results:
         for proc in result.procedures:
             if proc.id in seen:
-                duplicates.append(ImportFailure(
-                    file=result.source, code=proc.id,
-                    reason=f"duplicate id: {proc.id} already imported from {seen[proc.id]}, {result.source} copy dropped",
-                ))
+                reason = f"duplicate id: {proc.id} already imported from {seen[proc.id]}, {result.source} copy dropped"
+                duplicates.append(ImportFailure(file=result.source, code=proc.id, reason=reason))
                 continue
             seen[proc.id] = result.source
             group = result.groups.get(proc.id) or result.source or "imported"
