@@ -49,6 +49,7 @@ class StackConfig:
     index_dir: Path = ROOT / "var" / "index"
     tracker_db: Path = ROOT / "var" / "tracker.db"
     model: Optional[Path] = None
+    credentials: Path = ROOT / "bot" / "credentials.yml"
     log_dir: Optional[Path] = None  # None: children write to this terminal
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -124,7 +125,7 @@ class Stack:
              f"http://127.0.0.1:{c.actions_port}/health"),
             ("rasa", [str(VENV_RASA / "bin" / "rasa"), "run", "--enable-api", "--cors", "*",
                       "--interface", c.host, "--port", str(c.rasa_port), "--model", str(model),
-                      "--credentials", str(ROOT / "bot" / "credentials.yml"),
+                      "--credentials", str(c.credentials),
                       "--endpoints", str(ROOT / "bot" / "endpoints.yml")],
              f"{c.rasa_url}/"),
         ]

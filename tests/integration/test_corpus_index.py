@@ -46,8 +46,9 @@ async def test_policy_answer_quotes_the_article(with_corpus: tuple[Settings, Loa
     settings, loaded = with_corpus
     app = create_app(settings, holder=IndexHolder.serving(settings, loaded))
     client = KnowledgeClient(ActionSettings(knowledge_url="http://k"), transport=httpx.ASGITransport(app=app))
-    tracker = Tracker("c", {}, {"text": "dieu 16 nghi dinh 224 quy dinh muc do dich vu cong truc tuyen chu dong the nao",
-                                "intent": {"name": "ask_policy"}, "entities": []}, [], False, None, {}, "action_listen")
+    question = "dieu 16 nghi dinh 224 quy dinh muc do dich vu cong truc tuyen chu dong the nao"
+    tracker = Tracker("c", {}, {"text": question, "intent": {"name": "ask_policy"}, "entities": []}, [], False, None,
+                      {}, "action_listen")
     dispatcher = CollectingDispatcher()
     await ActionAnswerPolicy(client).run(dispatcher, tracker, {})
     text = "\n".join(m.get("text") or "" for m in dispatcher.messages)
