@@ -9,11 +9,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.stack import Stack, StackConfig  # noqa: E402
+from scripts import credentials  # noqa: E402
+from scripts.stack import ROOT, Stack, StackConfig  # noqa: E402
 
 
 def main() -> int:
     config = StackConfig.from_env()
+    config.credentials = ROOT / "var" / "credentials.yml"
+    enabled = credentials.write(config.credentials)
     stack = Stack(config)
 
     def _stop(signum: int, frame: object) -> None:
@@ -27,6 +30,7 @@ def main() -> int:
         print(f"\n  Cổng thông tin (portal):  http://{shown}:{config.knowledge_port}/")
         print(f"  Rasa REST:                http://{shown}:{config.rasa_port}/webhooks/rest/webhook")
         print(f"  Knowledge API docs:       http://{shown}:{config.knowledge_port}/docs")
+        print(f"  Channels:                 REST, portal (socket.io){''.join(', ' + c for c in enabled)}")
         print("  Ctrl-C to stop.\n", flush=True)
         return stack.wait()
     except KeyboardInterrupt:

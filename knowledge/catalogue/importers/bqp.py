@@ -11,19 +11,17 @@ The records have no portal address, so ``url`` and ``online.url`` stay empty.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from knowledge.catalogue.importers.common import (
-    ImportFailure,
     ImportResult,
     channel_kind,
     channel_warnings,
     clean,
     clip,
-    failure_reason,
     find_doc_numbers,
+    import_files,
     make_summary,
     map_levels,
     online_service,
@@ -158,33 +156,5 @@ def record_to_procedure(rec: dict[str, Any], checked_on: dt.date) -> tuple[Proce
 def import_bqp(folder: Path, checked_on: dt.date) -> ImportResult:
     """Every ``<folder>/*.json``; a bad record becomes a failure, never an exception."""
     folder = Path(folder)
-    procedures: list[Procedure] = []
-    failures: list[ImportFailure] = []
-    warnings: list[ImportFailure] = []
-    groups: dict[str, str] = {}
-    seen: set[str] = set()
-    files = sorted(folder.glob("*.json"))
-    for path in files:
-        rel = f"{folder.name}/{path.name}"
-        code: Optional[str] = path.stem
-        try:
-            rec = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(rec, dict):
-                raise ValueError("bad shape: not a JSON object")
-            proc, notes = record_to_procedure(rec, checked_on)
-        except json.JSONDecodeError as exc:
-            failures.append(ImportFailure(rel, code, f"invalid JSON: {exc.msg} (line {exc.lineno})"))
-            continue
-        except Exception as exc:  # one bad record must not stop the import
-            failures.append(ImportFailure(rel, code, failure_reason(exc)))
-            continue
-        if proc.id in seen:
-            failures.append(ImportFailure(rel, proc.id, f"duplicate id: {proc.id} appears twice in {SOURCE}, "
-                                                        "second copy dropped"))
-            continue
-        seen.add(proc.id)
-        procedures.append(proc)
-        groups[proc.id] = GROUP
-        warnings.extend(ImportFailure(rel, proc.id, note) for note in notes)
-    return ImportResult(procedures=procedures, failures=failures, warnings=warnings, source=SOURCE,
-                        folder=str(folder), files=len(files), groups=groups)
+    return import_files(sorted(folder.glob("*.json")), folder, SOURCE, record_to_procedure, checked_on,
+                        group_of=lambda _: GROUP, code_key=None)

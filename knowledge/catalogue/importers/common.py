@@ -9,10 +9,11 @@ empty and the importer reports it as a warning.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -67,6 +68,45 @@ class ImportResult:
     @property
     def accounted(self) -> int:
         return len(self.procedures) + len(self.failures)
+
+
+RecordConverter = Callable[[dict[str, Any], dt.date], tuple[Procedure, list[str]]]
+
+
+def import_files(files: list[Path], folder: Path, source: str, convert: RecordConverter, checked_on: dt.date,
+                 group_of: Callable[[Path], str], code_key: Optional[str] = None) -> ImportResult:
+    """Convert every JSON file; a bad record becomes a failure (with its reason), never an exception."""
+    procedures: list[Procedure] = []
+    failures: list[ImportFailure] = []
+    warnings: list[ImportFailure] = []
+    groups: dict[str, str] = {}
+    seen: set[str] = set()
+    for path in files:
+        rel = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+        code: Optional[str] = path.stem
+        try:
+            rec = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(rec, dict):
+                raise ValueError("bad shape: not a JSON object")
+            if code_key:
+                code = clean(rec.get(code_key)) or code
+            proc, notes = convert(rec, checked_on)
+        except json.JSONDecodeError as exc:
+            failures.append(ImportFailure(rel, code, f"invalid JSON: {exc.msg} (line {exc.lineno})"))
+            continue
+        except Exception as exc:  # one bad record must not stop the import
+            failures.append(ImportFailure(rel, code, failure_reason(exc)))
+            continue
+        if proc.id in seen:
+            failures.append(ImportFailure(rel, proc.id, f"duplicate id: {proc.id} appears twice in {source}, "
+                                                        "second copy dropped"))
+            continue
+        seen.add(proc.id)
+        procedures.append(proc)
+        groups[proc.id] = group_of(path)
+        warnings.extend(ImportFailure(rel, proc.id, note) for note in notes)
+    return ImportResult(procedures=procedures, failures=failures, warnings=warnings, source=source,
+                        folder=str(folder), files=len(files), groups=groups)
 
 
 # --------------------------------------------------------------------------- text helpers

@@ -11,7 +11,6 @@ legal_basis; ``ket_qua_xu_ly`` → result; ``detail_url`` → url and online.url
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -20,12 +19,11 @@ from knowledge.catalogue.importers.common import (
     CHANNEL_HEADER,
     LEGAL_HEADER,
     NO_INFO,
-    ImportFailure,
     ImportResult,
     channel_warnings,
     clean,
     clip,
-    failure_reason,
+    import_files,
     make_summary,
     map_levels,
     online_service,
@@ -151,34 +149,5 @@ def record_to_procedure(rec: dict[str, Any], checked_on: dt.date) -> tuple[Proce
 def import_dvcqg(folder: Path, checked_on: dt.date) -> ImportResult:
     """Every ``<folder>/<ministry>/<code>.json``; a bad record becomes a failure, never an exception."""
     folder = Path(folder)
-    procedures: list[Procedure] = []
-    failures: list[ImportFailure] = []
-    warnings: list[ImportFailure] = []
-    groups: dict[str, str] = {}
-    seen: set[str] = set()
-    files = sorted(folder.glob("*/*.json"))
-    for path in files:
-        rel = f"{folder.name}/{path.relative_to(folder).as_posix()}"
-        code: Optional[str] = path.stem
-        try:
-            rec = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(rec, dict):
-                raise ValueError("not a JSON object")
-            code = clean(rec.get("ma_thu_tuc")) or code
-            proc, notes = record_to_procedure(rec, checked_on)
-        except json.JSONDecodeError as exc:
-            failures.append(ImportFailure(rel, code, f"invalid JSON: {exc.msg} (line {exc.lineno})"))
-            continue
-        except Exception as exc:  # one bad record must not stop the import
-            failures.append(ImportFailure(rel, code, failure_reason(exc)))
-            continue
-        if proc.id in seen:
-            failures.append(ImportFailure(rel, proc.id, f"duplicate id: {proc.id} appears twice in {SOURCE}, "
-                                                        "second copy dropped"))
-            continue
-        seen.add(proc.id)
-        procedures.append(proc)
-        groups[proc.id] = path.parent.name
-        warnings.extend(ImportFailure(rel, proc.id, note) for note in notes)
-    return ImportResult(procedures=procedures, failures=failures, warnings=warnings, source=SOURCE,
-                        folder=str(folder), files=len(files), groups=groups)
+    return import_files(sorted(folder.glob("*/*.json")), folder, SOURCE, record_to_procedure, checked_on,
+                        group_of=lambda p: p.parent.name, code_key="ma_thu_tuc")
