@@ -25,6 +25,8 @@ from actions.messages import (
 )
 
 log = logging.getLogger(__name__)
+WHICH_ONE = ("Bạn muốn hỏi về thủ tục nào dưới đây? Nếu không có thủ tục bạn cần, hãy gõ tên thủ tục cụ thể hơn "
+             "hoặc tra cứu trên dichvucong.gov.vn.")
 
 
 def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
@@ -90,6 +92,6 @@ class ActionAnswerProcedure(Action):
             dispatcher.utter_message(text=NOT_FOUND)
             return
         buttons = [Button(h.title[:80], intent_payload(intent, procedure_id=h.id)) for h in candidates[:3]]
-        send(dispatcher, [BotMessage("Bạn muốn hỏi về thủ tục nào dưới đây?", buttons)])
+        send(dispatcher, [BotMessage(WHICH_ONE, buttons)])
 
 

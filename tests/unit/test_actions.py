@@ -106,7 +106,7 @@ async def test_service_down_gives_the_apology_not_a_crash(action_cls: Any, name:
 
 async def test_vague_mention_gets_a_clarifying_question_not_the_old_procedure(client: KnowledgeClient) -> None:
     text, messages, events = await run(ActionAnswerProcedure(client), "vague_mention")
-    assert text == "Bạn muốn hỏi về thủ tục nào dưới đây?"
+    assert text.startswith("Bạn muốn hỏi về thủ tục nào dưới đây?") and "dichvucong.gov.vn" in text
     payloads = [b["payload"] for m in messages for b in (m.get("buttons") or [])]
     assert len(payloads) >= 2 and all(p.startswith('/ask_procedure{"procedure_id"') for p in payloads)
     assert "Đổi giấy phép lái xe" not in text and events == []
