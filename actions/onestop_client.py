@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from actions.knowledge_client import SharedClient
 from actions.settings import ActionSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -49,17 +50,15 @@ class OneStopClient:
     def __init__(self, settings: Optional[ActionSettings] = None,
                  transport: Optional[httpx.AsyncBaseTransport] = None) -> None:
         self.settings = settings or get_settings()
-        self._transport = transport
+        self._shared = SharedClient(self.settings.onestop_url or "", self.settings.onestop_timeout, transport)
 
     async def dossier(self, code: str) -> Optional[Dossier]:
         s = self.settings
         if not s.onestop_url or not s.onestop_token:
             raise OneStopUnavailable("ACTIONS_ONESTOP_URL / ACTIONS_ONESTOP_TOKEN not set")
         try:
-            async with httpx.AsyncClient(base_url=s.onestop_url, timeout=s.onestop_timeout,
-                                         transport=self._transport) as client:
-                resp = await client.get(f"/dossiers/{quote(code, safe='')}",
-                                        headers={"Authorization": f"Bearer {s.onestop_token}"})
+            resp = await self._shared.get().get(f"/dossiers/{quote(code, safe='')}",
+                                                headers={"Authorization": f"Bearer {s.onestop_token}"})
         except httpx.HTTPError as exc:
             raise OneStopUnavailable(repr(exc)) from exc
         if resp.status_code == 404:
