@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-HEADER = "# Benchmarks\n\nFigures written by the scripts in `bench/`; each section is replaced when its script runs.\n"
+HEADER = ("# Benchmarks\n\nFigures written by the scripts in `bench/`; each section below is replaced when its "
+          "script runs.\n")
 
 
 def machine() -> str:
