@@ -23,15 +23,13 @@ Imported by the Rasa server: standard library, Rasa, aiohttp and sanic only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import random
 import unicodedata
-from collections import OrderedDict
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -49,6 +47,7 @@ from bot.channels.formatting import (
     shorten_title,
     split_text,
 )
+from bot.channels.ordering import RecentIds, SenderLocks
 
 logger = logging.getLogger(__name__)
 
@@ -324,9 +323,9 @@ class MessengerInput(FacebookInput):
                  graph_base_url: Optional[str] = None, graph_version: Optional[str] = None) -> None:
         super().__init__(str(fb_verify or ""), str(fb_secret or ""), str(fb_access_token or ""))
         self.client = GraphClient(self.fb_access_token, graph_base_url or None, graph_version or None)
-        self._locks: Dict[str, List[Any]] = {}  # sender → [asyncio.Lock, users]
+        self._locks = SenderLocks()
         self._tasks: Set[asyncio.Task] = set()
-        self._seen: OrderedDict[str, None] = OrderedDict()  # recent message ids (Meta redelivers)
+        self._seen = RecentIds(4096)  # recent message ids (Meta redelivers)
         if not self.fb_secret:
             logger.error("facebook: no app secret configured; every webhook POST will be refused")
 
@@ -410,7 +409,7 @@ class MessengerInput(FacebookInput):
             text = str(payload)
         else:
             return 0  # delivery, read, reaction, referral, optin…: nothing to answer
-        if mid and self._already_seen(str(mid)):
+        if mid and not self._seen.first_time(str(mid)):
             logger.info("facebook: redelivered message from %s ignored", pseudonym(sender_id))
             return 0
         task = asyncio.create_task(self._handle(sender_id, text, attachment, mid, on_new_message, metadata))
@@ -418,34 +417,10 @@ class MessengerInput(FacebookInput):
         task.add_done_callback(self._tasks.discard)
         return 1
 
-    def _already_seen(self, mid: str) -> bool:
-        if mid in self._seen:
-            return True
-        self._seen[mid] = None
-        while len(self._seen) > 4096:
-            self._seen.popitem(last=False)
-        return False
-
-    @contextlib.asynccontextmanager
-    async def _sender_lock(self, sender_id: str) -> AsyncIterator[None]:
-        # Tasks start in the order they were created and take the lock before any await, and
-        # asyncio.Lock wakes waiters first-in first-out: a sender's messages run in order.
-        entry = self._locks.get(sender_id)
-        if entry is None:
-            entry = self._locks[sender_id] = [asyncio.Lock(), 0]
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(sender_id, None)
-
     async def _handle(self, sender_id: str, text: Optional[str], attachment: bool, mid: Optional[str],
                       on_new_message: Callable[[UserMessage], Awaitable[Any]],
                       metadata: Optional[Dict[str, Any]]) -> None:
-        async with self._sender_lock(sender_id):
+        async with self._locks.hold(sender_id):
             out = MessengerOutput(self.client)
             try:
                 if attachment or text is None:

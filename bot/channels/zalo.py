@@ -36,7 +36,6 @@ import json
 import logging
 import traceback
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 
@@ -54,6 +53,7 @@ from bot.channels.formatting import (
     shorten_title,
     split_text,
 )
+from bot.channels.ordering import RecentIds, SenderLocks
 from bot.channels.zalo_signature import HEADER, TIMESTAMP_HEADER, timestamp_candidates, verify
 from bot.channels.zalo_token import TokenRefreshError, ZaloTokenStore
 
@@ -296,27 +296,6 @@ class ZaloOutput(OutputChannel):
 # Receiving
 
 
-class _UserLocks:
-    """One asyncio.Lock per sender, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: Dict[str, List[Any]] = {}  # user -> [lock, users]
-
-    async def run(self, user: str, work: Callable[[], Awaitable[None]]) -> None:
-        entry = self._locks.setdefault(user, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                await work()
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(user, None)
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
 class ZaloInput(InputChannel):
     """Configured in credentials.yml as ``bot.channels.zalo.ZaloInput``."""
 
@@ -337,27 +316,22 @@ class ZaloInput(InputChannel):
                                      http_timeout=config.http_timeout)
         self.client = ZaloClient(config, self.tokens)
         self._tasks: Set[asyncio.Task] = set()
-        self._locks = _UserLocks()
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._locks = SenderLocks()
+        self._seen = RecentIds(DEDUP_SIZE)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return ZaloOutput(self.client)
 
     # -- dedupe ---------------------------------------------------------------------------------
     def _first_time(self, key: str) -> bool:
-        if key in self._seen:
-            self._seen.move_to_end(key)
-            return False
-        self._seen[key] = None
-        while len(self._seen) > DEDUP_SIZE:
-            self._seen.popitem(last=False)
-        return True
+        return self._seen.first_time(key)
 
     # -- background work --------------------------------------------------------------------------
     def _spawn(self, user_id: str, label: str, work: Callable[[], Awaitable[None]]) -> None:
         async def guarded() -> None:
             try:
-                await self._locks.run(user_id, work)
+                async with self._locks.hold(user_id):
+                    await work()
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - a background task must never die silently
