@@ -26,6 +26,13 @@ const [url, outDir, question, expected, buttonTitle, buttonExpected] = process.a
     await page.locator('.rw-reply', { hasText: buttonTitle }).last().click();
     await page.waitForFunction((t) => document.body.innerText.includes(t), buttonExpected, { timeout: 30000 });
     await page.screenshot({ path: path.join(outDir, 'portal-button.png') });
+    // The conversation is kept across a page reload (session_persistence + local storage).
+    await page.reload();
+    await page.waitForSelector('.rw-new-message, .rw-launcher', { timeout: 20000 });  // reopened or closed
+    if (!(await page.locator('.rw-new-message').isVisible())) { await page.click('.rw-launcher'); }
+    await page.waitForFunction((t) => document.body.innerText.includes(t), buttonExpected, { timeout: 30000 });
+    await page.waitForTimeout(800);  // let the widget's opening animation finish
+    await page.screenshot({ path: path.join(outDir, 'portal-after-reload.png') });
     const links = await page.locator('a[href^="https://dichvucong.gov.vn"]').count();
     console.log(JSON.stringify({ ok: true, links }));
   } finally {

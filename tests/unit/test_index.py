@@ -79,3 +79,21 @@ def test_index_is_rebuilt_when_the_data_changes_and_not_otherwise(tmp_path: Path
     second = ensure_index(settings)
     assert second.meta["version"] != first.meta["version"]
     assert second.index.search("chim cánh cụt")[0].chunk.record_id == "huong-dan-thu-nghiem"
+
+
+def test_running_service_switches_to_a_rebuilt_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge.api import deps
+
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "data", data)
+    settings = Settings(data_dir=data, index_dir=tmp_path / "index")
+    holder = deps.IndexHolder(settings)
+    holder.start()
+    old = holder.loaded.meta["version"]
+    monkeypatch.setattr(deps, "RELOAD_CHECK_SECONDS", 0.0)
+    (data / "guides" / "zz.yaml").write_text(
+        "- id: huong-dan-moi\n  title: Hướng dẫn mới về chim cánh cụt\n  summary: Chỉ dùng trong kiểm thử.\n"
+        "  source: kiểm thử\n  checked_on: 2026-11-23\n", encoding="utf-8")
+    ensure_index(settings)  # another process (or `python -m knowledge index`) rebuilds
+    assert holder.loaded.meta["version"] != old
+    assert holder.loaded.index.search("chim cánh cụt")[0].chunk.record_id == "huong-dan-moi"
