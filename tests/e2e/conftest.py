@@ -11,7 +11,7 @@ import pytest
 from scripts.stack import MODELS, Stack, StackConfig, free_port, latest_model
 
 
-def _model_or_skip() -> Path:
+def model_or_skip() -> Path:
     try:
         return latest_model(MODELS)
     except FileNotFoundError:
@@ -22,7 +22,7 @@ def _model_or_skip() -> Path:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    model = _model_or_skip()
+    model = model_or_skip()
     tmp = tmp_path_factory.mktemp("stack")
     config = StackConfig(knowledge_port=free_port(), actions_port=free_port(), rasa_port=free_port(),
                          index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model, log_dir=tmp / "logs")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import threading
 import time
 import urllib.error
@@ -21,12 +20,12 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scripts.stack import MODELS, ROOT, Stack, StackConfig, free_port, latest_model
+from scripts.stack import ROOT, Stack, StackConfig, free_port
+from tests.e2e.conftest import model_or_skip
 
 pytestmark = pytest.mark.e2e
 
@@ -216,18 +215,9 @@ class FbStack:
         return [e for e in tracker.get("events") or [] if e.get("event") == "user"]
 
 
-def _model_or_skip() -> Path:
-    try:
-        return latest_model(MODELS)
-    except FileNotFoundError:
-        if os.environ.get("E2E_REQUIRED") == "1":
-            raise
-        pytest.skip("no trained Rasa model (run `make train`); `make test` trains one and requires this test")
-
-
 @pytest.fixture(scope="module")
 def fb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FbStack]:
-    model = _model_or_skip()
+    model = model_or_skip()
     tmp = tmp_path_factory.mktemp("fbstack")
     graph = FakeGraph().start()
     credentials = tmp / "credentials.yml"

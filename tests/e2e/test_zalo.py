@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -33,7 +32,8 @@ import pytest
 import yaml
 
 from bot.channels.zalo_token import ZaloTokenStore
-from scripts.stack import MODELS, ROOT, Stack, StackConfig, free_port, latest_model
+from scripts.stack import ROOT, Stack, StackConfig, free_port
+from tests.e2e.conftest import model_or_skip
 
 pytestmark = pytest.mark.e2e
 
@@ -204,15 +204,6 @@ class ZaloStack:
         return f"{self.stack.config.rasa_url}/webhooks/zalo/webhook"
 
 
-def _model_or_skip() -> Path:
-    try:
-        return latest_model(MODELS)
-    except FileNotFoundError:
-        if os.environ.get("E2E_REQUIRED") == "1":
-            raise
-        pytest.skip("no trained Rasa model (run `make train`); `make test` trains one and requires this test")
-
-
 def credentials_text(fake_base: str, token_db: Path) -> str:
     """bot/credentials.yml with its Zalo section (if any: it would need the ZALO_* variables)
     replaced by one that points at the fake platform."""
@@ -228,7 +219,7 @@ def credentials_text(fake_base: str, token_db: Path) -> str:
 
 @pytest.fixture(scope="module")
 def zalo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZaloStack]:
-    model = _model_or_skip()
+    model = model_or_skip()
     tmp = tmp_path_factory.mktemp("zalo-stack")
     fake = FakeZalo().start()
     token_db = tmp / "zalo-token.db"
