@@ -1,11 +1,15 @@
 """Search latency and throughput through the knowledge service's HTTP API.
 
-Starts the real service (uvicorn) on a free port over a knowledge base, fires queries
-from N concurrent clients, and prints and records: p50/p95/p99 latency, queries/s,
-index build time and the server's peak memory (VmHWM).
+Starts the real service (``python -m knowledge serve``: uvicorn workers on one port) on a
+free port over a knowledge base, fires queries from N concurrent keep-alive clients
+(bench/httpload.py), and prints and records: p50/p95/p99 latency, queries/s, index build
+time and the server's peak memory (VmHWM, per worker).
 
-    .venv/bin/python bench/search_latency.py [--data-dir DIR] [--clients 8] [--requests 2000]
-        [--label NAME] [--record docs/BENCHMARKS.md]
+    .venv/bin/python bench/search_latency.py [--data-dir DIR] [--clients 8] [--requests 4000]
+        [--workers 2] [--index-dir DIR] [--label NAME] [--record docs/BENCHMARKS.md]
+
+``--index-dir`` keeps the built index (a second run over the same data skips the build);
+corpus folders come from ``KNOWLEDGE_CORPUS_DIRS`` as for the service.
 """
 
 from __future__ import annotations
@@ -22,11 +26,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.httpload import run_clients  # noqa: E402
 from bench.report import machine, record  # noqa: E402
 from scripts.stack import VENV, free_port  # noqa: E402
 
@@ -46,24 +49,32 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def _client(base: str, n: int, offset: int, latencies: list[float], errors: list[int]) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        for i in range(n):
-            q = QUERIES[(offset + i) % len(QUERIES)]
-            t0 = time.perf_counter()
-            resp = await client.post("/search", json={"query": q, "k": 5})
-            latencies.append((time.perf_counter() - t0) * 1000)
-            if resp.status_code != 200:
-                errors.append(resp.status_code)
-
-
-async def load(base: str, clients: int, requests: int) -> tuple[list[float], list[int], float]:
-    latencies: list[float] = []
-    errors: list[int] = []
+def sessions(clients: int, requests: int) -> list[list[tuple[str, dict[str, object]]]]:
     per = max(1, requests // clients)
-    t0 = time.perf_counter()
-    await asyncio.gather(*[_client(base, per, i * 7, latencies, errors) for i in range(clients)])
-    return latencies, errors, time.perf_counter() - t0
+    return [[("/search", {"query": QUERIES[(c * 7 + i) % len(QUERIES)], "k": 5}) for i in range(per)]
+            for c in range(clients)]
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The server's worker processes (children of the supervisor), or the server itself."""
+    children = Path(f"/proc/{parent}/task/{parent}/children")
+    pids = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return [p for p in pids if Path(f"/proc/{p}/status").exists() and "spawn_main" in
+            Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")] or [parent]
+
+
+def wait_ready(server: subprocess.Popen, port: int, timeout: float = 1800.0) -> None:
+    """Until the service answers (it accepts connections once every worker has loaded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the knowledge service exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError("the knowledge service did not become ready")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -75,45 +86,46 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", default=str(ROOT / "knowledge" / "data"))
     ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--requests", type=int, default=4000)
+    ap.add_argument("--workers", type=int, default=0, help="server workers; 0 = the service's default")
+    ap.add_argument("--index-dir", default="", help="keep the index here (default: a temporary folder)")
     ap.add_argument("--label", default="embedded knowledge base")
     ap.add_argument("--record", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), "KNOWLEDGE_DATA_DIR": args.data_dir,
-               "KNOWLEDGE_INDEX_DIR": f"{tmp}/index", "KNOWLEDGE_DESK_DB": f"{tmp}/desk.db",
-               "KNOWLEDGE_DEMO_ONESTOP_DB": f"{tmp}/demo.db", "HF_HUB_OFFLINE": "1"}
+               "KNOWLEDGE_INDEX_DIR": args.index_dir or f"{tmp}/index", "KNOWLEDGE_DESK_DB": f"{tmp}/desk.db",
+               "KNOWLEDGE_DEMO_ONESTOP_DB": f"{tmp}/demo.db", "HF_HUB_OFFLINE": "1",
+               "KNOWLEDGE_HOST": "127.0.0.1", "KNOWLEDGE_PORT": str(port)}
+        if args.workers:
+            env["KNOWLEDGE_WORKERS"] = str(args.workers)
         t0 = time.perf_counter()
         built = subprocess.run([str(VENV / "bin" / "python"), "-m", "knowledge", "index"], env=env, cwd=ROOT,
                                capture_output=True, text=True, check=True)
         build_s = time.perf_counter() - t0
         meta = json.loads(built.stdout.strip().splitlines()[-1])
-        port = free_port()
-        server = subprocess.Popen([str(VENV / "bin" / "python"), "-m", "uvicorn", "knowledge.api.app:create_app",
-                                   "--factory", "--port", str(port), "--log-level", "warning"], env=env, cwd=ROOT)
+        server = subprocess.Popen([str(VENV / "bin" / "python"), "-m", "knowledge", "serve", "--log-level", "warning"],
+                                  env=env, cwd=ROOT)
         try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(240):
-                try:
-                    urllib.request.urlopen(f"{base}/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.5)
-            asyncio.run(load(base, args.clients, 100))  # warm-up
-            latencies, errors, elapsed = asyncio.run(load(base, args.clients, args.requests))
-            rss = peak_rss_mb(server.pid)
+            wait_ready(server, port)
+            asyncio.run(run_clients("127.0.0.1", port, sessions(args.clients, 200)))  # warm-up
+            result = asyncio.run(run_clients("127.0.0.1", port, sessions(args.clients, args.requests)))
+            latencies, errors, elapsed = result.latencies_ms, result.errors, result.elapsed_s
+            workers = worker_pids(server.pid)
+            rss = max(peak_rss_mb(p) for p in workers)
         finally:
             server.terminate()
             server.wait(timeout=20)
 
     figures = {
         "label": args.label, "chunks": meta.get("chunks"), "faiss_index": meta.get("faiss_index"),
-        "clients": args.clients, "requests": len(latencies), "errors": len(errors),
+        "clients": args.clients, "server_workers": len(workers), "requests": len(latencies), "errors": len(errors),
         "qps": round(len(latencies) / elapsed, 1), "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(pct(latencies, 95), 2), "p99_ms": round(pct(latencies, 99), 2),
         "index_build_s_total": round(build_s, 1), "index_build_s": meta.get("build_seconds"),
-        "server_peak_rss_mb": round(rss, 1),
+        "server_peak_rss_mb_per_worker": round(rss, 1), "load_client": "bench/httpload.py (keep-alive)",
     }
     print(json.dumps(figures, ensure_ascii=False, indent=2))
     record(Path(args.record), f"Search API — {args.label}", figures, machine())

@@ -77,12 +77,9 @@ def _cmd_export_nlu(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from knowledge.server import serve
 
-    settings = get_settings()
-    uvicorn.run("knowledge.api.app:create_app", factory=True, host=settings.host, port=settings.port,
-                log_level="info")
-    return 0
+    return serve(get_settings(), workers=args.workers, log_level=args.log_level)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lexical-only", action="store_true")
     p.add_argument("--weights", default="", help="comma-separated dense weights to compare (dev set)")
     p.set_defaults(func=_cmd_eval)
-    sub.add_parser("serve", help="run the knowledge service").set_defaults(func=_cmd_serve)
+    p = sub.add_parser("serve", help="run the knowledge service (KNOWLEDGE_HOST, KNOWLEDGE_PORT)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default KNOWLEDGE_WORKERS, else min(2, cores))")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=_cmd_serve)
     from knowledge.catalogue.import_cli import add_import_command
     from knowledge.corpus.cli import add_ingest_command
 

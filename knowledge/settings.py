@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=5, le=1000, description="candidates taken from each index before fusion")
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(0, ge=0, le=64, description="worker processes of `python -m knowledge serve`, each on its "
+                         "own SO_REUSEPORT socket; 0 = min(2, cores)")
     rasa_url: str = Field("", description="Rasa socket.io URL the portal widget connects to; '' = same host, rasa_port")
     rasa_port: int = Field(5005, description="port of Rasa on the portal's host, used when rasa_url is empty")
     max_body_bytes: int = Field(64 * 1024, description="requests above this size get 413")

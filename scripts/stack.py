@@ -1,6 +1,6 @@
 """Start and stop the three processes of the assistant (standard library only).
 
-    knowledge service  .venv        uvicorn knowledge.api.app   KNOWLEDGE_PORT (8000)
+    knowledge service  .venv        python -m knowledge serve   KNOWLEDGE_PORT (8000), KNOWLEDGE_WORKERS
     action server      .venv        python -m rasa_sdk          ACTIONS_PORT   (5055)
     Rasa server        .venv-rasa   rasa run --enable-api       RASA_PORT      (5005)
 
@@ -118,9 +118,7 @@ class Stack:
         model = c.model or latest_model()
         py = str(VENV / "bin" / "python")
         return [
-            ("knowledge", [py, "-m", "uvicorn", "knowledge.api.app:create_app", "--factory", "--host", c.host,
-                           "--port", str(c.knowledge_port), "--log-level", "warning"],
-             f"{c.knowledge_url}/health"),
+            ("knowledge", [py, "-m", "knowledge", "serve", "--log-level", "warning"], f"{c.knowledge_url}/health"),
             ("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(c.actions_port)],
              f"http://127.0.0.1:{c.actions_port}/health"),
             ("rasa", [str(VENV_RASA / "bin" / "rasa"), "run", "--enable-api", "--cors", "*",

@@ -34,6 +34,21 @@ class DenseEncoder:
     def __init__(self, model: SentenceTransformer, input_form: str = "folded") -> None:  # type: ignore[name-defined]  # noqa: F821
         self._model = model
         self._input_form = input_form
+        self._static = _static_parts(model)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        """One query's vector. For a static embedding (the built-in default) this is the
+        same mean of token vectors that sentence-transformers computes, done in NumPy: a
+        few microseconds instead of half a millisecond of batching machinery."""
+        if self._static is None:
+            return self.encode([text])[0]
+        tokenizer, weights = self._static
+        ids = tokenizer.encode(self.prepare(text), add_special_tokens=False).ids
+        if not ids:
+            return np.zeros(weights.shape[1], dtype=np.float32)
+        vector = weights[ids].mean(axis=0)
+        norm = float(np.linalg.norm(vector))
+        return (vector / max(norm, 1e-12)).astype(np.float32)
 
     @property
     def dimension(self) -> int:
@@ -51,6 +66,18 @@ class DenseEncoder:
 
     def save(self, folder: Path) -> None:
         self._model.save(str(folder))
+
+
+def _static_parts(model: object) -> Optional[tuple[Tokenizer, np.ndarray]]:  # type: ignore[name-defined]  # noqa: F821
+    """(tokenizer, weights) when the model is a lone StaticEmbedding, else None."""
+    from sentence_transformers.models import Normalize, StaticEmbedding
+
+    modules = [m for m in model if not isinstance(m, Normalize)] if hasattr(model, "__iter__") else []
+    if len(modules) != 1 or not isinstance(modules[0], StaticEmbedding):
+        return None
+    static = modules[0]
+    weights = static.embedding.weight.detach().cpu().numpy().astype(np.float32)
+    return static.tokenizer, weights
 
 
 def load_encoder(model_name: str, artefact_model_dir: Optional[Path], input_form: str) -> DenseEncoder:
@@ -185,9 +212,11 @@ class VectorIndex:
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 
-    def vectors(self, ids: list[int]) -> np.ndarray:
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The stored vectors of these ids (no re-encoding)."""
-        return np.vstack([self._index.reconstruct(int(i)) for i in ids])
+        if len(ids) == 0:
+            return np.zeros((0, self._index.d), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64)), dtype=np.float32)
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))

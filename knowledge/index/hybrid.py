@@ -42,6 +42,11 @@ class HybridIndex:
         self.dense_weight = dense_weight if encoder is not None and vectors is not None else 0.0
         self.candidates = candidates
         self._kinds = np.array([c.kind for c in self.chunks])
+        # Each chunk's record id as its rank in sorted order: ties are broken by record id
+        # with one vectorised sort instead of a Python key per candidate.
+        record_ids = sorted({c.record_id for c in self.chunks})
+        rank = {rid: i for i, rid in enumerate(record_ids)}
+        self._record_rank = np.array([rank[c.record_id] for c in self.chunks], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -51,41 +56,40 @@ class HybridIndex:
         lex = self.lexical.scores(query)
         if allowed is not None:
             lex = np.where(allowed, lex, 0.0)
-        cand: dict[int, float] = {}
         top_lex = _top(lex, self.candidates)
-        for i in top_lex:
-            if lex[i] > 0:
-                cand[int(i)] = 0.0
-        if self.dense_weight > 0 and self.encoder is not None and self.vectors is not None:
-            qv = self.encoder.encode([query])[0]
-            fetch = self.candidates * (4 if kinds else 1)
-            scores, ids = self.vectors.search(qv, fetch)
-            for s, i in zip(scores, ids, strict=True):
-                if allowed is None or allowed[i]:
-                    cand[int(i)] = float(s)
-            missing = [i for i, s in cand.items() if s == 0.0]
-            if missing:  # dense score of lexical-only candidates, from the stored vectors
-                cand.update(self._dense_scores(qv, missing))
-        return self._rank(cand, lex, k)
+        lex_ids = top_lex[lex[top_lex] > 0]
+        if not (self.dense_weight > 0 and self.encoder is not None and self.vectors is not None):
+            return self._rank(lex_ids, lex[lex_ids], np.zeros(len(lex_ids), dtype=np.float32), k)
+        qv = self.encoder.encode_one(query)
+        fetch = self.candidates * (4 if kinds else 1)
+        dense_scores, dense_ids = self.vectors.search(qv, fetch)
+        if allowed is not None:
+            keep = allowed[dense_ids]
+            dense_scores, dense_ids = dense_scores[keep], dense_ids[keep]
+        # Lexical candidates the dense search did not return get their cosine from the
+        # stored vectors (no re-encoding), so every candidate is fused on both scores.
+        only_lex = np.setdiff1d(lex_ids, dense_ids, assume_unique=True)
+        ids = np.concatenate([dense_ids, only_lex]).astype(np.int64)
+        dense = np.concatenate([dense_scores, self.vectors.vectors(only_lex) @ qv if len(only_lex) else []])
+        return self._rank(ids, lex[ids], dense.astype(np.float32), k)
 
-    def _dense_scores(self, qv: np.ndarray, ids: list[int]) -> dict[int, float]:
-        assert self.vectors is not None
-        sims = self.vectors.vectors(ids) @ qv
-        return {i: float(s) for i, s in zip(ids, sims, strict=True)}
-
-    def _rank(self, cand: dict[int, float], lex: np.ndarray, k: int) -> list[SearchHit]:
+    def _rank(self, ids: np.ndarray, lex: np.ndarray, dense: np.ndarray, k: int) -> list[SearchHit]:
         w = self.dense_weight
-        best: dict[str, SearchHit] = {}
-        for i, dense in cand.items():
-            lx = float(lex[i])
-            fused = (1 - w) * lx / (lx + LEXICAL_HALF) + w * max(dense, 0.0)
-            chunk = self.chunks[i]
-            hit = SearchHit(chunk, round(fused, 6), lx, dense)
-            prev = best.get(chunk.record_id)
-            if prev is None or hit.score > prev.score:
-                best[chunk.record_id] = hit
-        ranked = sorted(best.values(), key=lambda h: (-h.score, h.chunk.record_id))
-        return [h for h in ranked if h.score > 0][:k]
+        lex, dense = lex.astype(np.float64), dense.astype(np.float64)
+        fused = np.round((1 - w) * lex / (lex + LEXICAL_HALF) + w * np.maximum(dense, 0.0), 6)
+        # Best first; ties by record id so that the order is stable across runs.
+        order = np.lexsort((self._record_rank[ids], -fused))
+        hits: list[SearchHit] = []
+        seen: set[str] = set()
+        for j in order:
+            if fused[j] <= 0 or len(hits) == k:
+                break
+            chunk = self.chunks[int(ids[j])]
+            if chunk.record_id in seen:  # a record counts once, with its best chunk
+                continue
+            seen.add(chunk.record_id)
+            hits.append(SearchHit(chunk, float(fused[j]), float(lex[j]), float(dense[j])))
+        return hits
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

@@ -97,3 +97,28 @@ def test_running_service_switches_to_a_rebuilt_index(tmp_path: Path, monkeypatch
     ensure_index(settings)  # another process (or `python -m knowledge index`) rebuilds
     assert holder.loaded.meta["version"] != old
     assert holder.loaded.index.search("chim cánh cụt")[0].chunk.record_id == "huong-dan-moi"
+
+
+@pytest.mark.parametrize("query", ["Làm lại CCCD bị mất", "lam giay khai sinh online", "xyzzy không có trong từ điển", ""])
+def test_one_query_vector_equals_sentence_transformers_own(loaded: LoadedIndex, query: str) -> None:
+    import numpy as np
+
+    encoder = loaded.index.encoder
+    assert encoder is not None
+    fast = encoder.encode_one(query)
+    reference = encoder.encode([query])[0]
+    assert fast.dtype == np.float32 and fast.shape == reference.shape
+    assert np.allclose(fast, reference, atol=1e-6)
+
+
+def test_fused_ranking_is_the_fusion_formula_best_chunk_per_record(loaded: LoadedIndex) -> None:
+    from knowledge.index.hybrid import LEXICAL_HALF
+
+    index = loaded.index
+    hits = index.search("đổi giấy phép lái xe quá hạn", k=10)
+    w = index.dense_weight
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert len({h.chunk.record_id for h in hits}) == len(hits)
+    for h in hits:
+        expected = (1 - w) * h.lexical / (h.lexical + LEXICAL_HALF) + w * max(h.dense, 0.0)
+        assert abs(h.score - expected) < 1e-5

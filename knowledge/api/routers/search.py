@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from knowledge.api.deps import LoadedDep
 from knowledge.api.schemas import SearchRequest, SearchResponse, result_from_hit
@@ -9,6 +9,11 @@ router = APIRouter(tags=["search"])
 
 
 @router.post("/search", response_model=SearchResponse, summary="Hybrid search over procedures, guides, directives")
-def search(body: SearchRequest, loaded: LoadedDep) -> SearchResponse:
+async def search(body: SearchRequest, loaded: LoadedDep) -> Response:
+    # A search is about a millisecond of CPU: it runs on the event loop (a thread-pool hop
+    # costs as much and adds GIL contention), and the response is serialised once by
+    # pydantic-core instead of being validated again by FastAPI. The service runs several
+    # worker processes to use every core (KNOWLEDGE_WORKERS, scripts/stack.py).
     hits = loaded.index.search(body.query, k=body.k, kinds=body.kinds)
-    return SearchResponse(results=[result_from_hit(h) for h in hits])
+    payload = SearchResponse(results=[result_from_hit(h) for h in hits])
+    return Response(payload.model_dump_json(), media_type="application/json")
