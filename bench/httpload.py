@@ -28,8 +28,9 @@ class LoadResult:
 class Connection:
     """One keep-alive connection; requests on it are sequential."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, keep_alive: bool = True) -> None:
         self.host, self.port = host, port
+        self.keep_alive = keep_alive
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -41,8 +42,9 @@ class Connection:
             await self._open()
         assert self._reader is not None and self._writer is not None
         body = json.dumps(payload, ensure_ascii=False).encode()
+        connection = "" if self.keep_alive else "Connection: close\r\n"
         head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode()
+                f"{connection}Content-Length: {len(body)}\r\n\r\n").encode()
         self._writer.write(head + body)
         status_line = await self._reader.readline()
         if not status_line:
@@ -61,7 +63,7 @@ class Connection:
             elif name == b"connection" and value.strip().lower() == b"close":
                 close = True
         data = await self._reader.readexactly(length) if length else b""
-        if close:
+        if close or not self.keep_alive:
             await self.close()
         return status, data
 
@@ -77,13 +79,14 @@ class Connection:
 
 async def run_clients(
     host: str, port: int, sessions: Sequence[Sequence[tuple[str, Any]]],
-    check: Callable[[int, bytes], bool] = lambda status, _: status == 200,
+    check: Callable[[int, bytes], bool] = lambda status, _: status == 200, keep_alive: bool = True,
 ) -> LoadResult:
-    """Run each session (a list of (path, JSON payload)) on its own connection, all at once."""
+    """Run each session (a list of (path, JSON payload)) on its own connection, all at once
+    (or, with ``keep_alive=False``, on a new connection for every request)."""
     result = LoadResult()
 
     async def session(steps: Sequence[tuple[str, Any]]) -> None:
-        conn = Connection(host, port)
+        conn = Connection(host, port, keep_alive)
         try:
             for path, payload in steps:
                 t0 = time.perf_counter()

@@ -56,11 +56,18 @@ def sessions(clients: int, requests: int) -> list[list[tuple[str, dict[str, obje
 
 
 def worker_pids(parent: int) -> list[int]:
-    """The server's worker processes (children of the supervisor), or the server itself."""
+    """The server's worker processes (spawned or forked children of the supervisor), or
+    the server itself."""
+    def cmdline(pid: int) -> str:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return ""
+
     children = Path(f"/proc/{parent}/task/{parent}/children")
     pids = [int(p) for p in children.read_text().split()] if children.exists() else []
-    return [p for p in pids if Path(f"/proc/{p}/status").exists() and "spawn_main" in
-            Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")] or [parent]
+    own = cmdline(parent)
+    return [p for p in pids if "spawn_main" in cmdline(p) or (own and cmdline(p) == own)] or [parent]
 
 
 def wait_ready(server: subprocess.Popen[bytes], port: int, timeout: float = 1800.0) -> None:

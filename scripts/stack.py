@@ -1,16 +1,35 @@
 """Start and stop the three processes of the assistant (standard library only).
 
+    redis (optional)   Debian pkg   redis-server                REDIS_PORT     (6390), or REDIS_URL
     knowledge service  .venv        python -m knowledge serve   KNOWLEDGE_PORT (8000), KNOWLEDGE_WORKERS
     action server      .venv        python -m rasa_sdk          ACTIONS_PORT   (5055)
     Rasa server        .venv-rasa   rasa run --enable-api       RASA_PORT      (5005)
 
 Used by ``make run`` (scripts/run.py) and by the end-to-end tests, which start the
 stack on free ports.
+
+Scaling Rasa. One Rasa process handles one turn at a time (about 20 ms of CPU each), so
+when a Redis is available (``REDIS_URL``, or ``redis-server`` installed: it is then
+started here on 127.0.0.1:``REDIS_PORT`` with an append-only file under var/redis) the
+stack runs:
+
+- ``rasa``: ``RASA_WORKERS`` Sanic workers (default 2) for the REST, Facebook and Zalo
+  channels, closing each connection after its answer so that every request goes to a
+  free worker (bot/rasa_patches.py);
+- ``rasa-portal``: one process for the portal's socket.io widget on ``RASA_PORTAL_PORT``
+  (Engine.IO keeps a session in the process that opened it, so the widget's requests
+  must not be spread over workers);
+- both share Redis as lock store (one turn of a conversation at a time, whichever process
+  has it) and as tracker store.
+
+Without Redis (or with ``RASA_WORKERS=1``) one Rasa process serves every channel with the
+SQLite tracker store, as before.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +39,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Optional
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("VENV", ROOT / ".venv"))
@@ -52,6 +72,10 @@ class StackConfig:
     credentials: Path = ROOT / "bot" / "credentials.yml"
     log_dir: Optional[Path] = None  # None: children write to this terminal
     extra_env: dict[str, str] = field(default_factory=dict)
+    rasa_workers: int = 0  # 0: 2 when a Redis is available (REDIS_URL or redis-server installed), else 1
+    redis_url: str = ""  # an existing Redis; empty: start redis-server on redis_port when needed
+    redis_port: int = 6390
+    rasa_portal_port: int = 5006  # the portal's own Rasa process, when Rasa runs several workers
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -63,7 +87,51 @@ class StackConfig:
             rasa_port=int(env.get("RASA_PORT", 5005)),
             index_dir=Path(env.get("KNOWLEDGE_INDEX_DIR", ROOT / "var" / "index")),
             tracker_db=Path(env.get("RASA_TRACKER_DB", ROOT / "var" / "tracker.db")),
+            rasa_workers=int(env.get("RASA_WORKERS", 0)),
+            redis_url=env.get("REDIS_URL", ""),
+            redis_port=int(env.get("REDIS_PORT", 6390)),
+            rasa_portal_port=int(env.get("RASA_PORTAL_PORT", 5006)),
         )
+
+    @classmethod
+    def on_free_ports(cls, **kwargs: object) -> StackConfig:
+        """Every port picked free (tests, benchmarks)."""
+        ports = {name: free_port() for name in ("knowledge_port", "actions_port", "rasa_port", "rasa_portal_port",
+                                                "redis_port")}
+        return cls(**{**ports, **kwargs})  # type: ignore[arg-type]
+
+    @property
+    def workers(self) -> int:
+        """Rasa worker processes to run."""
+        if self.rasa_workers > 0:
+            return self.rasa_workers
+        redis_available = bool(self.redis_url) or shutil.which("redis-server") is not None
+        return 2 if redis_available and (os.cpu_count() or 1) >= 2 else 1
+
+    @property
+    def starts_redis(self) -> bool:
+        return self.workers > 1 and not self.redis_url
+
+    @property
+    def scaled(self) -> bool:
+        """Several Rasa workers plus the portal's own Rasa process, sharing Redis."""
+        return self.workers > 1
+
+    @property
+    def lock_store_url(self) -> str:
+        """The Redis the Rasa processes share ('' with one worker)."""
+        if not self.scaled:
+            return ""
+        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def portal_rasa_port(self) -> int:
+        """Where the portal widget's socket.io connects."""
+        return self.rasa_portal_port if self.scaled else self.rasa_port
+
+    @property
+    def endpoints(self) -> Path:
+        return self.tracker_db.parent / "endpoints.yml"
 
     @property
     def knowledge_url(self) -> str:
@@ -95,7 +163,7 @@ class Stack:
             "KNOWLEDGE_HOST": c.host,
             "KNOWLEDGE_PORT": str(c.knowledge_port),
             "KNOWLEDGE_INDEX_DIR": str(c.index_dir),
-            "KNOWLEDGE_RASA_PORT": str(c.rasa_port),
+            "KNOWLEDGE_RASA_PORT": str(c.portal_rasa_port),
             "KNOWLEDGE_DESK_DB": str(c.tracker_db.parent / "desk.db"),
             "KNOWLEDGE_DEMO_ONESTOP_DB": str(c.tracker_db.parent / "demo-onestop.db"),
             "ACTIONS_KNOWLEDGE_URL": c.knowledge_url,
@@ -106,6 +174,10 @@ class Stack:
             "HF_HUB_OFFLINE": "1",
             "RASA_TELEMETRY_ENABLED": "false",
             "TRANSFORMERS_OFFLINE": "1",
+            "SANIC_WORKERS": "1",
+            "DVC_CLOSE_CONNECTIONS": "0",
+            "DVC_REDIS_URL": c.lock_store_url,
+            "DVC_REDIS_PASSWORD": urlsplit(c.lock_store_url).password or "",
         })
         # The demo one-stop system, unless the operator configured the province's real one.
         env.setdefault("ACTIONS_ONESTOP_URL", f"{c.knowledge_url}/demo/onestop")
@@ -113,34 +185,60 @@ class Stack:
         env.update(c.extra_env)
         return env
 
-    def commands(self) -> list[tuple[str, list[str], str]]:
+    def commands(self) -> list[tuple[str, list[str], str, dict[str, str]]]:
+        """(name, command, health URL, environment overrides) of each child, in start order."""
         c = self.config
         model = c.model or latest_model()
         py = str(VENV / "bin" / "python")
-        return [
-            ("knowledge", [py, "-m", "knowledge", "serve", "--log-level", "warning"], f"{c.knowledge_url}/health"),
-            ("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(c.actions_port)],
-             f"http://127.0.0.1:{c.actions_port}/health"),
-            ("rasa", [str(VENV_RASA / "bin" / "rasa"), "run", "--enable-api", "--cors", "*",
-                      "--interface", c.host, "--port", str(c.rasa_port), "--model", str(model),
-                      "--credentials", str(c.credentials),
-                      "--endpoints", str(ROOT / "bot" / "endpoints.yml")],
-             f"{c.rasa_url}/"),
-        ]
 
-    def _spawn(self, name: str, cmd: list[str], health: str) -> Child:
+        def rasa(port: int, credentials: Path) -> list[str]:
+            return [str(VENV_RASA / "bin" / "rasa"), "run", "--enable-api", "--cors", "*", "--interface", c.host,
+                    "--port", str(port), "--model", str(model), "--credentials", str(credentials),
+                    "--endpoints", str(c.endpoints)]
+
+        children: list[tuple[str, list[str], str, dict[str, str]]] = []
+        if c.starts_redis:
+            server = shutil.which("redis-server")
+            if server is None:
+                raise FileNotFoundError(f"RASA_WORKERS={c.workers} needs Redis (shared lock and tracker store): "
+                                        "install redis-server (apt-get install redis-server) or set REDIS_URL")
+            data = c.tracker_db.parent / "redis"
+            data.mkdir(parents=True, exist_ok=True)
+            # Conversations live here: appended to a file every second, reloaded on restart.
+            children.append(("redis", [server, "--bind", "127.0.0.1", "--port", str(c.redis_port), "--dir", str(data),
+                                       "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+                                       "--protected-mode", "yes", "--loglevel", "warning"],
+                             f"redis://127.0.0.1:{c.redis_port}", {}))
+        children += [
+            ("knowledge", [py, "-m", "knowledge", "serve", "--log-level", "warning"], f"{c.knowledge_url}/health", {}),
+            ("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(c.actions_port)],
+             f"http://127.0.0.1:{c.actions_port}/health", {}),
+        ]
+        if not c.scaled:
+            children.append(("rasa", rasa(c.rasa_port, c.credentials), f"{c.rasa_url}/", {}))
+            return children
+        webhooks, portal = split_credentials(c.credentials, c.tracker_db.parent)
+        children += [
+            ("rasa", rasa(c.rasa_port, webhooks), f"{c.rasa_url}/",
+             {"SANIC_WORKERS": str(c.workers), "DVC_CLOSE_CONNECTIONS": "1"}),
+            ("rasa-portal", rasa(c.rasa_portal_port, portal), f"http://127.0.0.1:{c.rasa_portal_port}/", {}),
+        ]
+        return children
+
+    def _spawn(self, name: str, cmd: list[str], health: str, env: Optional[dict[str, str]] = None) -> Child:
         log = None
         if self.config.log_dir:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
             log = open(self.config.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self._env(), stdout=log,
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**self._env(), **(env or {})}, stdout=log,
                                 stderr=subprocess.STDOUT if log else None, start_new_session=True)
         return Child(name, proc, health, log)
 
     def start(self, timeout: float = 240.0) -> None:
         self.config.tracker_db.parent.mkdir(parents=True, exist_ok=True)
-        for name, cmd, health in self.commands():
-            self.children.append(self._spawn(name, cmd, health))
+        write_endpoints(self.config.endpoints, self.config.lock_store_url)
+        for name, cmd, health, env in self.commands():
+            self.children.append(self._spawn(name, cmd, health, env))
         deadline = time.monotonic() + timeout
         for child in self.children:
             self._wait_healthy(child, deadline)
@@ -151,8 +249,8 @@ class Stack:
                 _terminate(child.proc)
                 if child.log:
                     child.log.close()
-                cmd, health = next((c, h) for n, c, h in self.commands() if n == name)
-                self.children[i] = self._spawn(name, cmd, health)
+                cmd, health, env = next((c, h, e) for n, c, h, e in self.commands() if n == name)
+                self.children[i] = self._spawn(name, cmd, health, env)
                 self._wait_healthy(self.children[i], time.monotonic() + timeout)
 
     def _wait_healthy(self, child: Child, deadline: float) -> None:
@@ -160,12 +258,16 @@ class Stack:
             if child.proc.poll() is not None:
                 raise RuntimeError(f"{child.name} exited with code {child.proc.returncode}")
             try:
-                with urllib.request.urlopen(child.health_url, timeout=2) as resp:
-                    if resp.status == 200:
+                if child.health_url.startswith("redis://"):
+                    if redis_ping(child.health_url):
                         return
+                else:
+                    with urllib.request.urlopen(child.health_url, timeout=2) as resp:
+                        if resp.status == 200:
+                            return
             except OSError:
                 pass
-            time.sleep(0.5)
+            time.sleep(0.5 if not child.health_url.startswith("redis://") else 0.1)
         raise TimeoutError(f"{child.name} not healthy at {child.health_url}")
 
     def stop_child(self, name: str) -> None:
@@ -196,6 +298,50 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def redis_ping(url: str, timeout: float = 2.0) -> bool:
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout) as conn:
+        conn.sendall(b"PING\r\n")
+        return conn.recv(64).startswith(b"+PONG")
+
+
+PORTAL_CHANNEL = "bot.channels.portal.PortalSocketIOInput"
+
+
+def split_credentials(path: Path, out_dir: Path) -> tuple[Path, Path]:
+    """The credentials file split in two: every channel but the portal's socket.io (for
+    the Rasa workers), and the portal's alone (for its own Rasa process)."""
+    import yaml
+
+    creds = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    webhooks = {k: v for k, v in creds.items() if k != PORTAL_CHANNEL} or {"rest": None}
+    portal = {k: v for k, v in creds.items() if k == PORTAL_CHANNEL} or {"rest": None}
+    out = []
+    for suffix, content in (("webhooks", webhooks), ("portal", portal)):
+        target = out_dir / f"credentials-{suffix}.yml"
+        target.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        target.chmod(0o600)
+        out.append(target)
+    return out[0], out[1]
+
+
+def write_endpoints(path: Path, redis_url: str) -> None:
+    """bot/endpoints.yml; with several Rasa processes, Redis as their shared lock store and
+    tracker store instead."""
+    text = (ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8")
+    if redis_url:
+        parts = urlsplit(redis_url)
+        db = (parts.path or "/0").lstrip("/") or "0"
+        redis = f"  type: redis\n  url: {parts.hostname or '127.0.0.1'}\n  port: {parts.port or 6379}\n  db: {db}\n"
+        if parts.password:
+            redis += "  password: ${DVC_REDIS_PASSWORD}\n"
+        text = text.split("\ntracker_store:")[0].rstrip() + (
+            "\n\n# Written by scripts/stack.py: the Rasa processes share these (see its docstring).\n"
+            f"tracker_store:\n{redis}  key_prefix: dvc\n\nlock_store:\n{redis}  key_prefix: dvc\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def _terminate(proc: subprocess.Popen, grace: float = 10.0) -> None:

@@ -47,7 +47,7 @@ from bot.channels.formatting import (
     shorten_title,
     split_text,
 )
-from bot.channels.ordering import RecentIds, SenderLocks
+from bot.channels.ordering import RecentIds, SenderLocks, SharedIds, SharedOrder
 
 logger = logging.getLogger(__name__)
 
@@ -326,6 +326,8 @@ class MessengerInput(FacebookInput):
         self._locks = SenderLocks()
         self._tasks: Set[asyncio.Task] = set()
         self._seen = RecentIds(4096)  # recent message ids (Meta redelivers)
+        self._shared_seen = SharedIds("facebook")  # the same across Rasa workers
+        self._order = SharedOrder("facebook")  # a user's messages in order across Rasa workers
         if not self.fb_secret:
             logger.error("facebook: no app secret configured; every webhook POST will be refused")
 
@@ -360,7 +362,7 @@ class MessengerInput(FacebookInput):
             metadata = self.get_metadata(request)
             count = 0
             for event in _messaging_events(payload):
-                count += self._dispatch(event, on_new_message, metadata)
+                count += await self._dispatch(event, on_new_message, metadata)
             logger.debug("facebook: webhook accepted, %d message(s) scheduled", count)
             return response.text("EVENT_RECEIVED")
 
@@ -377,7 +379,7 @@ class MessengerInput(FacebookInput):
 
     # -- events ----------------------------------------------------------------------------
 
-    def _dispatch(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    async def _dispatch(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]],
                   metadata: Optional[Dict[str, Any]]) -> int:
         """Schedule the handling of one messaging event; returns 1 if something was scheduled."""
         sender_id = str((event.get("sender") or {}).get("id") or "")
@@ -412,15 +414,19 @@ class MessengerInput(FacebookInput):
         if mid and not self._seen.first_time(str(mid)):
             logger.info("facebook: redelivered message from %s ignored", pseudonym(sender_id))
             return 0
-        task = asyncio.create_task(self._handle(sender_id, text, attachment, mid, on_new_message, metadata))
+        if mid and not await self._shared_seen.first_time(str(mid)):
+            logger.info("facebook: redelivered message from %s ignored (another worker has it)", pseudonym(sender_id))
+            return 0
+        ticket = await self._order.ticket(sender_id)  # taken before Meta gets its answer: arrival order
+        task = asyncio.create_task(self._handle(sender_id, text, attachment, mid, on_new_message, metadata, ticket))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return 1
 
     async def _handle(self, sender_id: str, text: Optional[str], attachment: bool, mid: Optional[str],
                       on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                      metadata: Optional[Dict[str, Any]]) -> None:
-        async with self._locks.hold(sender_id):
+                      metadata: Optional[Dict[str, Any]], ticket: Optional[int] = None) -> None:
+        async with self._order.turn(sender_id, ticket), self._locks.hold(sender_id):
             out = MessengerOutput(self.client)
             try:
                 if attachment or text is None:

@@ -6,14 +6,31 @@ first-in first-out), while different users run concurrently. A lock is dropped w
 nobody holds or waits for it.
 
 ``RecentIds``: a bounded memory of message ids, because platforms redeliver webhooks.
+
+``SharedOrder``: a user's messages handled in arrival order across Rasa worker processes
+(two messages from one user may reach two workers): each message takes a ticket (Redis
+``INCR``) before the webhook answers, and its handling waits until the previous ticket
+has been served. A ticket left unserved by a crashed worker is skipped after a while.
+
+``SharedIds``: the same as ``RecentIds`` across Rasa worker processes, in Redis (``SET NX`` with an
+expiry), when the stack runs several Rasa workers (``DVC_REDIS_URL``). A redelivery can
+reach another worker than the first delivery; the local memory stays the fast path.
+When Redis cannot be reached the message is handled (a rare duplicate answer is better
+than a lost question) and the failure is logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Dict, List
+from typing import Any, AsyncIterator, Dict, List, Optional
+
+logger = logging.getLogger(__name__)
+REDIS_URL_ENV = "DVC_REDIS_URL"
 
 
 class SenderLocks:
@@ -50,3 +67,103 @@ class RecentIds:
         while len(self._seen) > self._size:
             self._seen.popitem(last=False)
         return True
+
+
+class _Redis:
+    """A lazily created redis.asyncio client (in the worker's own event loop), or none."""
+
+    def __init__(self, namespace: str, url: Optional[str]) -> None:
+        self.namespace = namespace
+        self.url = url if url is not None else os.environ.get(REDIS_URL_ENV, "")
+        self._client: Any = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def client(self) -> Any:
+        if self._client is None:
+            import redis.asyncio as redis_asyncio
+
+            self._client = redis_asyncio.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+        return self._client
+
+    def key(self, *parts: str) -> str:
+        return ":".join(["dvc", self.namespace, *parts])
+
+
+# served := max(served, ticket), with an expiry: a skipped ticket never moves it backwards.
+_SERVE = ("local v = tonumber(redis.call('get', KEYS[1]) or '0') "
+          "if v < tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]) end "
+          "redis.call('expire', KEYS[1], ARGV[2]) return 1")
+
+
+class SharedOrder:
+    def __init__(self, namespace: str, url: Optional[str] = None, wait_seconds: float = 60.0,
+                 poll_seconds: float = 0.01, ttl_seconds: int = 24 * 3600) -> None:
+        self._redis = _Redis(namespace, url)
+        self._wait = wait_seconds
+        self._poll = poll_seconds
+        self._ttl = ttl_seconds
+
+    async def ticket(self, sender: str) -> Optional[int]:
+        """This message's place in the sender's queue (None: no shared queue)."""
+        if not self._redis.enabled:
+            return None
+        try:
+            client = self._redis.client()
+            key = self._redis.key("order", sender, "issued")
+            number = int(await client.incr(key))
+            await client.expire(key, self._ttl)
+            return number
+        except Exception as exc:  # noqa: BLE001 - order is best effort; the message is never dropped
+            logger.warning("%s: shared order unavailable (%s)", self._redis.namespace, type(exc).__name__)
+            return None
+
+    @asynccontextmanager
+    async def turn(self, sender: str, ticket: Optional[int]) -> AsyncIterator[None]:
+        """Wait until the sender's previous messages were handled, then hold the turn."""
+        if ticket is None:
+            yield
+            return
+        served_key = self._redis.key("order", sender, "served")
+        deadline = time.monotonic() + self._wait
+        try:
+            client = self._redis.client()
+            while int(await client.get(served_key) or 0) < ticket - 1:
+                if time.monotonic() > deadline:
+                    logger.warning("%s: an earlier message of a sender was not finished in %.0f s; going on",
+                                   self._redis.namespace, self._wait)
+                    break
+                await asyncio.sleep(self._poll)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("%s: shared order unavailable (%s)", self._redis.namespace, type(exc).__name__)
+        try:
+            yield
+        finally:
+            try:
+                await self._redis.client().eval(_SERVE, 1, served_key, ticket, self._ttl)
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("%s: could not mark a message served (%s)", self._redis.namespace,
+                               type(exc).__name__)
+
+
+class SharedIds:
+    def __init__(self, namespace: str, ttl_seconds: int = 2 * 24 * 3600, url: Optional[str] = None) -> None:
+        self._redis = _Redis(namespace, url)
+        self._ttl = ttl_seconds
+
+    @property
+    def enabled(self) -> bool:
+        return self._redis.enabled
+
+    async def first_time(self, key: str) -> bool:
+        """True unless another worker already took this key."""
+        if not self._redis.enabled:
+            return True
+        try:
+            return bool(await self._redis.client().set(self._redis.key("seen", key), b"1", nx=True, ex=self._ttl))
+        except Exception as exc:  # noqa: BLE001 - never drop a citizen's message over the dedup store
+            logger.warning("%s: shared duplicate check unavailable (%s); handling the message",
+                           self._redis.namespace, type(exc).__name__)
+            return True

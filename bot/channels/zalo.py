@@ -53,7 +53,7 @@ from bot.channels.formatting import (
     shorten_title,
     split_text,
 )
-from bot.channels.ordering import RecentIds, SenderLocks
+from bot.channels.ordering import RecentIds, SenderLocks, SharedIds, SharedOrder
 from bot.channels.zalo_signature import HEADER, TIMESTAMP_HEADER, timestamp_candidates, verify
 from bot.channels.zalo_token import TokenRefreshError, ZaloTokenStore
 
@@ -318,6 +318,8 @@ class ZaloInput(InputChannel):
         self._tasks: Set[asyncio.Task] = set()
         self._locks = SenderLocks()
         self._seen = RecentIds(DEDUP_SIZE)
+        self._shared_seen = SharedIds("zalo")  # the same across Rasa workers
+        self._order = SharedOrder("zalo")  # a user's messages in order across Rasa workers
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return ZaloOutput(self.client)
@@ -327,10 +329,11 @@ class ZaloInput(InputChannel):
         return self._seen.first_time(key)
 
     # -- background work --------------------------------------------------------------------------
-    def _spawn(self, user_id: str, label: str, work: Callable[[], Awaitable[None]]) -> None:
+    def _spawn(self, user_id: str, label: str, work: Callable[[], Awaitable[None]],
+               ticket: Optional[int] = None) -> None:
         async def guarded() -> None:
             try:
-                async with self._locks.hold(user_id):
+                async with self._order.turn(user_id, ticket), self._locks.hold(user_id):
                     await work()
             except asyncio.CancelledError:
                 raise
@@ -341,7 +344,11 @@ class ZaloInput(InputChannel):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _dispatch(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+    async def _queue(self, user_id: str, label: str, work: Callable[[], Awaitable[None]]) -> None:
+        ticket = await self._order.ticket(user_id)  # taken before Zalo gets its answer: arrival order
+        self._spawn(user_id, label, work, ticket)
+
+    async def _dispatch(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
         """Start handling one verified event; returns what was done (for the log)."""
         name = str(event.get("event_name") or "")
         sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
@@ -352,7 +359,7 @@ class ZaloInput(InputChannel):
         if not user_id:
             return "ignored (no user)"
         key = msg_id or f"{name}:{user_id}:{event.get('timestamp')}"
-        if not self._first_time(key):
+        if not self._first_time(key) or not await self._shared_seen.first_time(key):
             return "duplicate (dropped)"
 
         if name == "user_send_text":
@@ -364,14 +371,15 @@ class ZaloInput(InputChannel):
                 await on_new_message(UserMessage(text, ZaloOutput(self.client), user_id, input_channel=self.name(),
                                                  message_id=msg_id or None, metadata={"msg_id": msg_id or None}))
 
-            self._spawn(user_id, "message", to_rasa)
+            await self._queue(user_id, "message", to_rasa)
             return "text → dialogue"
         if name == "follow":
-            self._spawn(user_id, "welcome", lambda: ZaloOutput(self.client).send_text_message(user_id, WELCOME_TEXT))
+            await self._queue(user_id, "welcome",
+                              lambda: ZaloOutput(self.client).send_text_message(user_id, WELCOME_TEXT))
             return "follow → welcome"
         if name.startswith("user_send_"):
-            self._spawn(user_id, "text-only notice",
-                        lambda: ZaloOutput(self.client).send_text_message(user_id, TEXT_ONLY_TEXT))
+            await self._queue(user_id, "text-only notice",
+                              lambda: ZaloOutput(self.client).send_text_message(user_id, TEXT_ONLY_TEXT))
             return "non-text → notice"
         return "ignored"
 
@@ -406,7 +414,7 @@ class ZaloInput(InputChannel):
                 logger.warning("zalo webhook rejected: bad signature (event %s, %d bytes)",
                                str(event.get("event_name"))[:40], len(raw))
                 return response.json({"error": "unauthorized"}, status=401)
-            outcome = self._dispatch(event, on_new_message)
+            outcome = await self._dispatch(event, on_new_message)
             logger.debug("zalo webhook: %s %s", str(event.get("event_name"))[:40], outcome)
             return response.json({"status": "ok"})
 

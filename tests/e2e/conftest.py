@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.stack import MODELS, Stack, StackConfig, free_port, latest_model
+from scripts.stack import MODELS, Stack, StackConfig, latest_model
 
 
 def model_or_skip() -> Path:
@@ -24,8 +24,8 @@ def model_or_skip() -> Path:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     model = model_or_skip()
     tmp = tmp_path_factory.mktemp("stack")
-    config = StackConfig(knowledge_port=free_port(), actions_port=free_port(), rasa_port=free_port(),
-                         index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model, log_dir=tmp / "logs")
+    config = StackConfig.on_free_ports(index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model,
+                                       log_dir=tmp / "logs")
     s = Stack(config)
     try:
         s.start(timeout=300)

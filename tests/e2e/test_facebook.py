@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from scripts.stack import ROOT, Stack, StackConfig, free_port
+from scripts.stack import ROOT, Stack, StackConfig
 from tests.e2e.conftest import model_or_skip
 
 pytestmark = pytest.mark.e2e
@@ -227,8 +227,7 @@ def fb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FbStack]:
         + f'  verify: "{VERIFY_TOKEN}"\n  secret: "{APP_SECRET}"\n  page-access-token: "{PAGE_TOKEN}"\n'
         + f'  graph_base_url: "{graph.base_url}"\n  graph_version: "{GRAPH_VERSION}"\n',
         encoding="utf-8")
-    config = StackConfig(knowledge_port=free_port(), actions_port=free_port(), rasa_port=free_port(),
-                         index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model,
+    config = StackConfig.on_free_ports(index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model,
                          credentials=credentials, log_dir=tmp / "logs")
     stack = Stack(config)
     try:

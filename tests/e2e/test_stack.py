@@ -70,3 +70,28 @@ def test_knowledge_service_down_gives_the_apology(stack: Stack) -> None:
     finally:
         stack.restart_child("knowledge")
     assert "Thủ tục đăng ký khai sinh" in say(stack, "lam giay khai sinh online the nao")
+
+
+def test_scaled_stack_spreads_turns_and_keeps_the_portal_on_its_own_process(stack: Stack) -> None:
+    import http.client
+
+    if not stack.config.scaled:
+        pytest.skip("one Rasa process (no Redis on this machine)")
+    names = [c.name for c in stack.children]
+    assert "redis" in names and "rasa-portal" in names
+    # The webhook workers close each connection after its answer (a free worker takes the next).
+    conn = http.client.HTTPConnection("127.0.0.1", stack.config.rasa_port, timeout=60)
+    conn.request("POST", "/webhooks/rest/webhook", body=json.dumps({"sender": uuid.uuid4().hex, "message": "xin chào"}),
+                 headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    assert resp.status == 200 and "Xin chào" in json.loads(resp.read())[0]["text"]
+    assert resp.getheader("Connection", "").lower() == "close"
+    conn.close()
+    # A conversation kept in the shared tracker store: a follow-up answered by whichever worker.
+    sender = uuid.uuid4().hex
+    say(stack, "xin phiếu lý lịch tư pháp", sender)
+    assert "Lệ phí «" in say(stack, "het bao nhieu tien", sender)
+    # The portal page points its widget at the portal's own Rasa process.
+    with urllib.request.urlopen(f"{stack.config.knowledge_url}/", timeout=30) as page:
+        html = page.read().decode()
+    assert f'"rasaPort": {stack.config.rasa_portal_port}' in html

@@ -225,8 +225,7 @@ def zalo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZaloStack]:
     token_db = tmp / "zalo-token.db"
     credentials = tmp / "credentials.yml"
     credentials.write_text(credentials_text(fake.base_url, token_db), encoding="utf-8")
-    config = StackConfig(knowledge_port=free_port(), actions_port=free_port(), rasa_port=free_port(),
-                         index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model,
+    config = StackConfig.on_free_ports(index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model,
                          credentials=credentials, log_dir=tmp / "logs")
     stack = Stack(config)
     try:

@@ -99,7 +99,7 @@ def test_running_service_switches_to_a_rebuilt_index(tmp_path: Path, monkeypatch
     assert holder.loaded.index.search("chim cánh cụt")[0].chunk.record_id == "huong-dan-moi"
 
 
-@pytest.mark.parametrize("query", ["Làm lại CCCD bị mất", "lam giay khai sinh online", "xyzzy không có trong từ điển", ""])
+@pytest.mark.parametrize("query", ["Làm lại CCCD bị mất", "lam giay khai sinh online", "xyzzy không có", ""])
 def test_one_query_vector_equals_sentence_transformers_own(loaded: LoadedIndex, query: str) -> None:
     import numpy as np
 

@@ -52,3 +52,15 @@ def test_portal_renders_link_buttons_as_links_and_keeps_line_breaks() -> None:
     assert replies[0] == {"content_type": "text", "title": "Lệ phí", "payload": "/ask_fee"}
     assert replies[1]["type"] == "web_url" and replies[1]["url"] == "https://dichvucong.gov.vn"
     assert all(m["room"] == "room-1" for m in sent)
+
+
+def test_action_responses_are_validated_like_rasa_does_but_with_a_cached_validator() -> None:
+    patch = report()["validation_patch"]
+    assert patch["marked"] is True
+    good, *bad = patch["cases"]
+    assert good == {"reference": "ok", "patched": "ok"}
+    for case in bad:
+        assert case["reference"] != "ok"
+        assert case["patched"].startswith(case["reference"])  # same error, Rasa's hint appended
+        assert "Failed to validate Action server response" in case["patched"]
+    assert patch["validate_calls"] == 0  # jsonschema.validate re-checks the whole schema: 20 ms a call
