@@ -75,14 +75,16 @@ def cpu_seconds(pid: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--conversations", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--label", default="", help="added to the section title in the docs")
     ap.add_argument("--new-connection-per-turn", action="store_true",
                     help="each turn on a new connection (as behind a reverse proxy) instead of one per conversation")
     ap.add_argument("--record", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        workers = int(os.environ.get("RASA_WORKERS", 0))  # 0: two with Redis, as `make run`
         config = StackConfig.on_free_ports(index_dir=Path(tmp) / "index", tracker_db=Path(tmp) / "tracker.db",
-                             log_dir=Path(tmp) / "logs")
+                                           log_dir=Path(tmp) / "logs", rasa_workers=workers)
         with Stack(config) as stack:
             asyncio.run(drive(config.rasa_url, 2, 1))  # warm-up
             procs = {c.name: sorted({c.proc.pid, *worker_pids(c.proc.pid)}) for c in stack.children}
@@ -105,7 +107,8 @@ def main() -> int:
                        "closes it",
     }
     print(json.dumps(figures, ensure_ascii=False, indent=2))
-    record(Path(args.record), f"Conversations — {args.conversations} concurrent through the REST channel",
+    record(Path(args.record), f"Conversations — {args.conversations} concurrent through the REST channel"
+           + (f" ({args.label})" if args.label else ""),
            figures, machine())
     return 0 if not errors else 1
 
