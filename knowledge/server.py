@@ -63,11 +63,18 @@ class Supervisor:
         self._next = 0
 
     def run(self) -> int:
-        from knowledge.service import ensure_index
-
         listener = _listen(self.settings.host, self.settings.port)  # fail early if the port is taken
-        ensure_index(self.settings)  # build once here; the workers only load
         ctx = multiprocessing.get_context("spawn")
+        # Build (or check) the index once, in a child: the workers only load it, and the
+        # supervisor stays small (it never imports the search libraries).
+        builder = ctx.Process(target=_ensure_index, args=(self.settings,), name="knowledge-index")
+        builder.start()
+        builder.join()
+        if builder.exitcode != 0:
+            log.error("the index could not be built or loaded (exit code %s); see the messages above",
+                      builder.exitcode)
+            listener.close()
+            return builder.exitcode or 1
         # Open connections of worker i = handed[i] (counted here) - closed[i] (counted by
         # the worker): each counter has one writer, so there is no race between them.
         self.handed = [0] * self.workers
@@ -178,6 +185,17 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.setblocking(False)
     return sock
+
+
+def _ensure_index(settings: Settings) -> None:
+    from knowledge.errors import KnowledgeError
+    from knowledge.service import ensure_index
+
+    try:
+        ensure_index(settings)
+    except KnowledgeError as exc:  # a data problem: say what, without a traceback
+        print(f"knowledge service: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _worker(settings: Settings, log_level: str, channel: socket.socket, closed: Any, slot: int, ready: Any) -> None:

@@ -47,7 +47,12 @@ def _load_kind(folder: Path, model: type[T], digest: Any) -> dict[str, T]:
     for path in _yaml_files(folder):
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw)
-        items = yaml.load(raw, Loader=_YAML_LOADER) or []
+        try:
+            items = yaml.load(raw, Loader=_YAML_LOADER) or []
+        except yaml.YAMLError as exc:  # the operator gets the file and the place, not a traceback
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+            raise KnowledgeBaseError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from exc
         if not isinstance(items, list):
             raise KnowledgeBaseError(f"{path}: expected a YAML list of records")
         for pos, item in enumerate(items):

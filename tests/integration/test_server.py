@@ -152,3 +152,15 @@ def test_a_taken_port_is_a_clear_error(settings: Settings, loaded: object) -> No
         proc = _start(settings, port, workers=2)
         assert proc.wait(timeout=60) != 0
         assert proc.stderr is not None and b"cannot listen on 127.0.0.1" in proc.stderr.read()
+
+
+def test_a_broken_knowledge_base_is_a_clear_error_not_a_traceback(settings: Settings, tmp_path: Path) -> None:
+    broken = tmp_path / "data"
+    (broken / "procedures").mkdir(parents=True)
+    (broken / "procedures" / "bad.yaml").write_text("- id: x\n  name: [unclosed\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KNOWLEDGE_HOST": "127.0.0.1", "KNOWLEDGE_PORT": str(_free_port()),
+           "KNOWLEDGE_DATA_DIR": str(broken), "KNOWLEDGE_INDEX_DIR": str(tmp_path / "index"), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "knowledge", "serve", "--workers", "2", "--log-level", "warning"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "knowledge service:" in proc.stderr and "Traceback" not in proc.stderr

@@ -40,6 +40,13 @@ def test_invalid_record_is_reported_with_its_file(tmp_path: Path) -> None:
         load_knowledge_base(tmp_path)
 
 
+def test_broken_yaml_is_reported_with_its_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "guides").mkdir()
+    (tmp_path / "guides" / "bad.yaml").write_text("- id: x\n  title: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=r"bad\.yaml: not valid YAML \(line 3, column 1\)"):
+        load_knowledge_base(tmp_path)
+
+
 def test_procedures_agree_with_the_national_portal_records() -> None:
     root = shared_or_skip("data", "dvcqg")
     portal = {}
