@@ -31,6 +31,12 @@ def main() -> int:
         print(f"  Rasa REST:                http://{shown}:{config.rasa_port}/webhooks/rest/webhook")
         print(f"  Knowledge API docs:       http://{shown}:{config.knowledge_port}/docs")
         print(f"  Channels:                 REST, portal (socket.io){''.join(', ' + c for c in enabled)}")
+        if config.scaled:
+            print(f"  Rasa:                     {config.workers} workers (REST/webhooks) + 1 for the portal, "
+                  f"sharing Redis at {config.lock_store_url.split('@')[-1]}")
+        else:
+            print("  Rasa:                     one process, SQLite tracker store (install redis-server for two "
+                  "workers)")
         print("  Ctrl-C to stop.\n", flush=True)
         return stack.wait()
     except KeyboardInterrupt:
