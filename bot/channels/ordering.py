@@ -85,7 +85,8 @@ class _Redis:
         if self._client is None:
             import redis.asyncio as redis_asyncio
 
-            self._client = redis_asyncio.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+            # Short timeouts: the webhook must answer the platform within 2 s even if Redis hangs.
+            self._client = redis_asyncio.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5)
         return self._client
 
     def key(self, *parts: str) -> str:
