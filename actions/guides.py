@@ -36,8 +36,15 @@ class ActionAnswerGuide(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        query = f"{tracker.latest_message.get('text') or ''} {INTENT_HINTS.get(intent, '')}".strip()
+        text = tracker.latest_message.get("text") or ""
+        query = f"{text} {INTENT_HINTS.get(intent, '')}".strip()
         try:
+            if await self._names_a_procedure(tracker, text):
+                # "nộp phạt nguội online kiểu gì", "gia hạn bhyt hộ gia đình online": how to do
+                # one procedure online is that procedure's answer (its online steps), not a guide.
+                from actions.procedures import ActionAnswerProcedure
+
+                return await ActionAnswerProcedure(self.client).run(dispatcher, tracker, domain)
             hits = await self.client.search(query, k=1, kinds=["guide"])
             guide = await self.client.guide(hits[0].id) if hits else None
         except KnowledgeUnavailable:
@@ -49,3 +56,16 @@ class ActionAnswerGuide(Action):
             return []
         send(dispatcher, guide_messages(guide))
         return []
+
+    async def _names_a_procedure(self, tracker: Tracker, text: str) -> bool:
+        """NLU found a procedure, or the message matches a procedure clearly (above the
+        mention threshold) and better than any guide."""
+        entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+        if entities & {"procedure", "procedure_id"}:
+            return True
+        if not text.strip():
+            return False
+        hits = await self.client.search(text, k=5, kinds=["procedure", "guide"])
+        best_procedure = next((h.score for h in hits if h.kind == "procedure"), 0.0)
+        best_guide = next((h.score for h in hits if h.kind == "guide"), 0.0)
+        return best_procedure >= self.client.settings.mention_threshold and best_procedure > best_guide

@@ -72,7 +72,10 @@ class ActionAnswerProcedure(Action):
         if chosen:
             return chosen, []
         text = tracker.latest_message.get("text") or ""
-        mention = latest_entity(tracker, "procedure") or text
+        entity = latest_entity(tracker, "procedure")
+        # The mention found by NLU, plus the whole message: "gplx" alone matches every
+        # driving-licence procedure, "gplx hết hạn thì đổi" the renewal.
+        mention = f"{entity} {text}" if entity and entity not in text else (text or entity or "")
         hits = await self.client.search(mention, k=4, kinds=["procedure"]) if mention.strip() else []
         settings = self.client.settings
         if hits and hits[0].score >= settings.mention_threshold:

@@ -110,3 +110,28 @@ async def test_vague_mention_gets_a_clarifying_question_not_the_old_procedure(cl
     payloads = [b["payload"] for m in messages for b in (m.get("buttons") or [])]
     assert len(payloads) >= 2 and all(p.startswith('/ask_procedure{"procedure_id"') for p in payloads)
     assert "Đổi giấy phép lái xe" not in text and events == []
+
+
+async def test_the_whole_message_picks_the_procedure_not_just_the_mention(client: KnowledgeClient) -> None:
+    # NLU found "gplx"; "hết hạn thì đổi" makes it the renewal, not the first licence.
+    text, _, events = await run(ActionAnswerProcedure(client), "gplx_renew_entity")
+    assert text.startswith("📄 Đổi giấy phép lái xe")
+    assert SlotSet("procedure_id", "3.000347") in events
+
+
+@pytest.mark.parametrize("name, title", [
+    ("howto_named_procedure", "Nộp tiền phạt vi phạm hành chính về giao thông"),
+    ("payment_with_procedure", "Đăng ký đóng, cấp thẻ BHYT"),
+])
+async def test_how_to_do_a_named_procedure_online_gets_that_procedure(client: KnowledgeClient, name: str,
+                                                                      title: str) -> None:
+    text, _, events = await run(ActionAnswerGuide(client), name)
+    assert text.startswith(f"📄 {title}")
+    assert "Các bước làm trực tuyến" in text
+    assert any(isinstance(e, dict) and e.get("name") == "procedure_id" for e in events)
+
+
+async def test_a_general_payment_question_still_gets_the_payment_guide(client: KnowledgeClient) -> None:
+    text, _, events = await run(ActionAnswerGuide(client), "payment_general")
+    assert text.startswith("📘 Thanh toán phí, lệ phí") and "ví điện tử" in text
+    assert events == []
