@@ -22,7 +22,7 @@ from knowledge.catalogue.importers.common import (
     clip,
     find_doc_numbers,
     import_files,
-    make_summary,
+    imported_procedure,
     map_levels,
     online_service,
 )
@@ -116,40 +116,18 @@ def record_to_procedure(rec: dict[str, Any], checked_on: dt.date) -> tuple[Proce
     legal, legal_notes = table_legal_basis(tables)
     notes.extend(legal_notes)
 
-    competent = clean(content.get("cơ_quan_có_thẩm_quyền"))
-    implementing = clean(content.get("cơ_quan_thực_hiện"))
-    agency = competent or implementing
-    receiving = clean(content.get("địa_chỉ_tiếp_nhận_hs")) or (implementing if implementing != agency else None)
-    result = clean(content.get("kết_quả_thực_hiện"))
-    applicants = clean(content.get("đối_tượng_thực_hiện"))
     decision = clean(meta.get("số_quyết_định"))
     source = f"Bộ Quốc phòng, thủ tục {code}" + (f" ({decision})" if decision else "")
     online = online_service(name, [content.get("cách_thức_thực_hiện"), content.get("trình_tự_thực_hiện"),
                                    *(str(r.get("mo_ta") or "") for r in _rows(tables, "hinh_thuc_nop"))],
                             channels, None)
-
-    proc = Procedure(
-        id=code,
-        code=code,
-        name=name,
-        field=field,
-        level=levels,
-        agency=clip(agency) if agency else None,
-        receiving_agency=clip(receiving) if receiving else None,
-        applicants=clip(applicants) if applicants else None,
-        aliases=[],
-        summary=make_summary(name, field, result),
-        online=online,
-        channels=channels,
-        documents=documents,
-        online_steps=[],
-        result=clip(result) if result else None,
-        legal_basis=legal,
-        url=None,
-        related=[],
-        source=source,
-        checked_on=checked_on,
-    )
+    proc = imported_procedure(
+        code=code, name=name, field=field, levels=levels, competent=clean(content.get("cơ_quan_có_thẩm_quyền")),
+        implementing=clean(content.get("cơ_quan_thực_hiện")),
+        receiving_address=clean(content.get("địa_chỉ_tiếp_nhận_hs")),
+        applicants=clean(content.get("đối_tượng_thực_hiện")), result=clean(content.get("kết_quả_thực_hiện")),
+        online=online, channels=channels, documents=documents, legal=legal, url=None, source=source,
+        checked_on=checked_on)
     return proc, notes
 
 

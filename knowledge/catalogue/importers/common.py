@@ -545,6 +545,40 @@ def make_summary(name: str, field: Optional[str], result: Optional[str]) -> str:
     return summary
 
 
+def imported_procedure(*, code: str, name: str, field: str, levels: list[str], competent: Optional[str],
+                       implementing: Optional[str], receiving_address: Optional[str], applicants: Optional[str],
+                       result: Optional[str], online: OnlineService, channels: list[Channel], documents: list[str],
+                       legal: list[LegalRef], url: Optional[str], source: str, checked_on: dt.date) -> Procedure:
+    """A ``Procedure`` from fields both portals give, filled the same way for both: the
+    competent agency (else the implementing one), the receiving address (else the
+    implementing agency when it is another), long texts clipped. Aliases and online steps
+    stay empty: they are written by people, not imported."""
+    agency = competent or implementing
+    receiving = receiving_address or (implementing if implementing != agency else None)
+    return Procedure(
+        id=code,
+        code=code,
+        name=name,
+        field=field,
+        level=levels,
+        agency=clip(agency) if agency else None,
+        receiving_agency=clip(receiving) if receiving else None,
+        applicants=clip(applicants) if applicants else None,
+        aliases=[],
+        summary=make_summary(name, field, result),
+        online=online,
+        channels=channels,
+        documents=documents,
+        online_steps=[],
+        result=clip(result) if result else None,
+        legal_basis=legal,
+        url=url,
+        related=[],
+        source=source,
+        checked_on=checked_on,
+    )
+
+
 def channel_warnings(channels: Sequence[Channel]) -> list[str]:
     if not channels:
         return ["no channels: none found in the source text"]

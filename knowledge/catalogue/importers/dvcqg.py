@@ -24,7 +24,7 @@ from knowledge.catalogue.importers.common import (
     clean,
     clip,
     import_files,
-    make_summary,
+    imported_procedure,
     map_levels,
     online_service,
     parse_channels,
@@ -108,11 +108,6 @@ def record_to_procedure(rec: dict[str, Any], checked_on: dt.date) -> tuple[Proce
     if not legal and clean(legal_text.replace(LEGAL_HEADER, "")):
         notes.append("no legal basis: text present but no document number recognised")
 
-    competent = clean(rec.get("co_quan_co_tham_quyen"))
-    implementing = clean(rec.get("co_quan_thuc_hien"))
-    agency = competent or implementing
-    receiving = clean(rec.get("dia_chi_tiep_nhan")) or (implementing if implementing != agency else None)
-    result = parse_result(str(rec.get("ket_qua_xu_ly") or ""))
     url = clean(rec.get("detail_url"))
     decision = clean(rec.get("so_quyet_dinh"))
     source = f"Cổng Dịch vụ công quốc gia, thủ tục {code}"
@@ -120,29 +115,12 @@ def record_to_procedure(rec: dict[str, Any], checked_on: dt.date) -> tuple[Proce
         source += f" (Quyết định công bố {decision})"
     online = online_service(name, [channel_text.replace(CHANNEL_HEADER, " "), rec.get("trinh_tu_thuc_hien")],
                             channels, url)
-
-    proc = Procedure(
-        id=code,
-        code=code,
-        name=name,
-        field=field,
-        level=levels,
-        agency=clip(agency) if agency else None,
-        receiving_agency=clip(receiving) if receiving else None,
-        applicants=clip(applicants) if (applicants := clean(rec.get("doi_tuong_thuc_hien"))) else None,
-        aliases=[],
-        summary=make_summary(name, field, result),
-        online=online,
-        channels=channels,
-        documents=documents,
-        online_steps=[],
-        result=result,
-        legal_basis=legal,
-        url=url,
-        related=[],
-        source=source,
-        checked_on=checked_on,
-    )
+    proc = imported_procedure(
+        code=code, name=name, field=field, levels=levels, competent=clean(rec.get("co_quan_co_tham_quyen")),
+        implementing=clean(rec.get("co_quan_thuc_hien")), receiving_address=clean(rec.get("dia_chi_tiep_nhan")),
+        applicants=clean(rec.get("doi_tuong_thuc_hien")), result=parse_result(str(rec.get("ket_qua_xu_ly") or "")),
+        online=online, channels=channels, documents=documents, legal=legal, url=url, source=source,
+        checked_on=checked_on)
     return proc, notes
 
 
