@@ -84,13 +84,6 @@ def wait_ready(server: subprocess.Popen[bytes], port: int, timeout: float = 1800
     raise TimeoutError("the knowledge service did not become ready")
 
 
-def _was_reused(meta: dict[str, object], elapsed: float) -> bool:
-    """`knowledge index` prints the artefact's own build times; a much faster run only loaded it."""
-    seconds = meta.get("build_seconds")
-    total = sum(seconds.values()) if isinstance(seconds, dict) else 0.0
-    return elapsed < 0.5 * total
-
-
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -115,12 +108,14 @@ def main() -> int:
                "KNOWLEDGE_HOST": "127.0.0.1", "KNOWLEDGE_PORT": str(port)}
         if args.workers:
             env["KNOWLEDGE_WORKERS"] = str(args.workers)
+        index_dir = Path(env["KNOWLEDGE_INDEX_DIR"])
+        versions_before = {p.name for p in index_dir.iterdir()} if index_dir.is_dir() else set()
         t0 = time.perf_counter()
         built = subprocess.run([str(VENV / "bin" / "python"), "-m", "knowledge", "index"], env=env, cwd=ROOT,
                                capture_output=True, text=True, check=True)
         meta = json.loads(built.stdout.strip().splitlines()[-1])
         build_s = time.perf_counter() - t0
-        reused = bool(args.index_dir) and _was_reused(meta, build_s)
+        reused = meta.get("version") in versions_before  # an artefact that was already there, only loaded
         server = subprocess.Popen([str(VENV / "bin" / "python"), "-m", "knowledge", "serve", "--log-level", "warning"],
                                   env=env, cwd=ROOT)
         try:
