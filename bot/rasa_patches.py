@@ -16,12 +16,6 @@ ten conversations on ten connections were split 7:3 or worse, and the busy worke
 latency while the other idled. A new connection is accepted by whichever worker is free.
 Websocket upgrades are left alone (the portal's widget has its own Rasa process anyway).
 
-The SQLite tracker store (the default of ``make run``) gets write-ahead logging with
-``synchronous=NORMAL``: a turn's commit no longer waits for the disk (the event loop is
-blocked while it does), and a crash of the process loses nothing; only a power cut can
-lose the last turns, never corrupt the file. PostgreSQL and other databases are not
-touched.
-
 Each patch checks that the function it replaces is the one it was written for (by Rasa
 version) and otherwise leaves Rasa alone, logging why.
 """
@@ -51,7 +45,6 @@ def apply() -> bool:
                     getattr(rasa, "__version__", "?"), PATCHED_RASA)
         return False
     RemoteAction._validate_action_result = _cached_validation(RemoteAction)  # type: ignore[method-assign]
-    _sqlite_wal()
     if os.environ.get("DVC_CLOSE_CONNECTIONS") == "1":
         _close_connections()
     return True
@@ -73,22 +66,6 @@ def _close_connections() -> None:
 
     setattr(http1_request_header, _MARK, True)
     Http.http1_request_header = http1_request_header
-
-
-def _sqlite_wal() -> None:
-    import sqlite3
-
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-    event.listen(Engine, "connect", _on_connect)
 
 
 def _cached_validation(remote_action: Any) -> Any:
