@@ -34,7 +34,6 @@ from knowledge.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 APP = "knowledge.api.app:create_app"
-LOAD_REFRESH_SECONDS = 0.05
 
 
 def default_workers() -> int:
@@ -217,21 +216,31 @@ def _worker(settings: Settings, log_level: str, channel: socket.socket, closed: 
             await asyncio.sleep(0.01)
         loop = asyncio.get_running_loop()
 
+        done = 0  # connections this worker has finished with, published as they end
+
+        def finished() -> None:
+            nonlocal done
+            done += 1
+            closed[slot] = done
+
         def protocol() -> asyncio.Protocol:  # what uvicorn builds for each accepted connection
             proto: asyncio.Protocol = config.http_protocol_class(  # type: ignore[call-arg]
                 config=config, server_state=server.server_state, app_state=server.lifespan.state, _loop=loop)
+            lost = proto.connection_lost
+
+            def connection_lost(exc: Exception | None) -> None:
+                lost(exc)
+                finished()  # at once, so the supervisor's count is never stale
+
+            proto.connection_lost = connection_lost  # type: ignore[method-assign]
             return proto
 
-        received = pending = 0
-
         async def adopt(fd: int) -> None:
-            nonlocal pending
             try:
                 await loop.connect_accepted_socket(protocol, socket.socket(fileno=fd))
             except OSError as exc:  # the client left before we got to it
                 log.debug("dropped a handed-over connection: %s", exc)
-            finally:
-                pending -= 1
+                finished()
 
         def readable() -> None:
             try:
@@ -244,18 +253,12 @@ def _worker(settings: Settings, log_level: str, channel: socket.socket, closed: 
                 loop.remove_reader(channel.fileno())
                 server.should_exit = True
                 return
-            nonlocal received, pending
-            received += len(fds)
-            pending += len(fds)
             for fd in fds:
                 loop.create_task(adopt(fd))
 
         channel.setblocking(False)
         loop.add_reader(channel.fileno(), readable)
         ready.set()
-        while not server.should_exit:
-            closed[slot] = received - pending - len(server.server_state.connections)
-            await asyncio.sleep(LOAD_REFRESH_SECONDS)
 
     async def main() -> None:
         feeder = asyncio.create_task(adopt_connections())
