@@ -29,17 +29,11 @@ def utc_now() -> dt.datetime:
 
 
 def within_office_hours(settings: ActionSettings, now: dt.datetime) -> bool:
-    local = now.astimezone(dt.timezone(dt.timedelta(hours=settings.utc_offset_hours)))
-    if str(local.weekday()) not in settings.office_days.split(","):
+    local = now.astimezone(settings.local_zone)
+    if local.weekday() not in settings.office_days_set:
         return False
     minute = local.hour * 60 + local.minute
-    for period in settings.office_periods.split(","):
-        start, end = period.strip().split("-")
-        sh, sm = map(int, start.split(":"))
-        eh, em = map(int, end.split(":"))
-        if sh * 60 + sm <= minute < eh * 60 + em:
-            return True
-    return False
+    return any(start <= minute < end for start, end in settings.office_minutes)
 
 
 def transcript(tracker: Tracker) -> list[dict[str, str]]:

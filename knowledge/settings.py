@@ -1,6 +1,9 @@
 """Settings of the knowledge service and its CLI, read once from the environment.
 
-Every setting has the prefix ``KNOWLEDGE_`` (e.g. ``KNOWLEDGE_PORT=8001``).
+Every setting has the prefix ``KNOWLEDGE_`` (e.g. ``KNOWLEDGE_PORT=8001``), except the two
+every process shares: ``DVC_ENVIRONMENT`` (knowledge/environment.py) and
+``DVC_RETENTION_DAYS``. A bad value stops the service at start-up with a message naming
+the variable (``load_settings``).
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from knowledge.environment import ENVIRONMENT_VAR, Environment, SettingError, check_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUILTIN_MODEL = "builtin:static-vi"
@@ -19,6 +24,11 @@ BUILTIN_MODEL = "builtin:static-vi"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KNOWLEDGE_", extra="ignore")
 
+    environment: Environment = Field("development", validation_alias=AliasChoices(ENVIRONMENT_VAR, "environment"),
+                                     description="development (make run) or production")
+    retention_days: int = Field(30, ge=1, le=3650, validation_alias=AliasChoices("DVC_RETENTION_DAYS",
+                                                                                 "retention_days"),
+                                description="days a conversation, handover, feedback or event is kept")
     data_dir: Path = Field(PROJECT_ROOT / "knowledge" / "data", description="knowledge base folder (YAML)")
     index_dir: Path = Field(PROJECT_ROOT / "var" / "index", description="where index artefacts are kept")
     corpus_dirs: str = Field("", description="comma-separated folders of directives / legal texts to index beside "
@@ -41,13 +51,45 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(1000, description="longer queries get 422")
     portal_title: str = "Trợ lý dịch vụ công trực tuyến"
     desk_db: Path = Field(PROJECT_ROOT / "var" / "desk.db", description="handovers, feedback, events (SQLite)")
-    desk_token: Optional[str] = Field(None, description="if set, the action server must send it to /desk/*")
+    desk_token: Optional[str] = Field(None, description="the action server sends it as X-Desk-Token to /desk/*; "
+                                      "the desk is closed while it is unset")
     admin_token: Optional[str] = Field(None, description="bearer token of /admin/*; admin is off when unset")
-    demo_onestop: bool = Field(True, description="serve the demo one-stop system at /demo/onestop")
+    demo_onestop: Optional[bool] = Field(None, description="serve the demo one-stop system at /demo/onestop "
+                                         "(default: on in development, refused in production)")
     demo_onestop_db: Path = PROJECT_ROOT / "var" / "demo-onestop.db"
     demo_onestop_token: str = Field("demo-onestop-token", description="token of the demo one-stop API (demo only)")
 
 
+    @model_validator(mode="after")
+    def _posture(self) -> Settings:
+        check_secret("KNOWLEDGE_DESK_TOKEN", self.desk_token, self.environment)
+        check_secret("KNOWLEDGE_ADMIN_TOKEN", self.admin_token, self.environment, required=False)
+        if self.demo_onestop is None:
+            self.demo_onestop = self.environment == "development"
+        elif self.demo_onestop and self.environment == "production":
+            raise SettingError("KNOWLEDGE_DEMO_ONESTOP must be off in production (the demo one-stop system "
+                               "answers with made-up dossiers)")
+        return self
+
+
+def readable(exc: ValidationError, prefix: str) -> str:
+    """A pydantic error as operators read it: the environment variable and what is wrong."""
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err.get("loc", ()))
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        parts.append(f"{prefix}{field.upper()}: {msg}" if field else msg)
+    return "; ".join(parts)
+
+
+def load_settings() -> Settings:
+    """The settings, or SettingError with the variable to fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingError(readable(exc, "KNOWLEDGE_")) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()
