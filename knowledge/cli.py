@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Optional
 
+from knowledge.environment import SettingError
 from knowledge.errors import KnowledgeError
 from knowledge.settings import get_settings
 
@@ -125,4 +126,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return int(args.func(args))
     except KnowledgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SettingError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -9,12 +9,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from knowledge.environment import SettingError  # noqa: E402
 from scripts import credentials  # noqa: E402
 from scripts.stack import ROOT, Stack, StackConfig  # noqa: E402
 
 
 def main() -> int:
-    config = StackConfig.from_env()
+    try:
+        config = StackConfig.from_env()
+    except SettingError as exc:
+        print(f"[run] configuration error: {exc}", file=sys.stderr)
+        return 2
     config.credentials = ROOT / "var" / "credentials.yml"
     enabled = credentials.write(config.credentials)
     stack = Stack(config)
@@ -30,7 +35,11 @@ def main() -> int:
         print(f"\n  Cổng thông tin (portal):  http://{shown}:{config.knowledge_port}/")
         print(f"  Rasa REST:                http://{shown}:{config.rasa_port}/webhooks/rest/webhook")
         print(f"  Knowledge API docs:       http://{shown}:{config.knowledge_port}/docs")
-        print(f"  Channels:                 REST, portal (socket.io){''.join(', ' + c for c in enabled)}")
+        rest = "REST (loopback only), " if config.rest_channel else ""
+        print(f"  Channels:                 {rest}portal (socket.io){''.join(', ' + c for c in enabled)}")
+        print(f"  Posture:                  {config.environment}"
+              + (" (secrets generated in var/dev-secrets.json; Rasa API: ?token=<RASA_API_TOKEN there>)"
+                 if config.environment == "development" else ""))
         if config.scaled:
             print(f"  Rasa:                     {config.workers} workers (REST/webhooks) + 1 for the portal, "
                   f"sharing Redis at {config.lock_store_url.split('@')[-1]}")
@@ -42,7 +51,7 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\n[run] stopping…")
         return 0
-    except (RuntimeError, TimeoutError, FileNotFoundError) as exc:
+    except (RuntimeError, TimeoutError, FileNotFoundError, SettingError) as exc:
         print(f"[run] could not start: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -2,8 +2,15 @@
 
     redis (optional)   Debian pkg   redis-server                REDIS_PORT     (6390), or REDIS_URL
     knowledge service  .venv        python -m knowledge serve   KNOWLEDGE_PORT (8000), KNOWLEDGE_WORKERS
-    action server      .venv        python -m rasa_sdk          ACTIONS_PORT   (5055)
-    Rasa server        .venv-rasa   rasa run --enable-api       RASA_PORT      (5005)
+    action server      .venv        python -m actions.server    ACTIONS_PORT   (5055), loopback, token
+    Rasa server        .venv-rasa   python -m bot.serve run     RASA_PORT      (5005), API behind a token
+
+Security posture (issue 10, docs/PRIVACY.md, README "Production"): settings are validated
+before anything starts (scripts/settings.py); every child runs with umask 077; the shared
+secrets (Rasa API token, action-server token, desk token, portal session key, Redis
+password) come from the environment, or in development are generated once into
+``var/dev-secrets.json``; the REST channel is left out of Rasa's channels when
+``DVC_REST_CHANNEL=off`` (always in production).
 
 Used by ``make run`` (scripts/run.py) and by the end-to-end tests, which start the
 stack on free ports.
@@ -76,21 +83,25 @@ class StackConfig:
     redis_url: str = ""  # an existing Redis; empty: start redis-server on redis_port when needed
     redis_port: int = 6390
     rasa_portal_port: int = 5006  # the portal's own Rasa process, when Rasa runs several workers
+    environment: str = "development"
+    rest_channel: bool = True  # development only (scripts/settings.py refuses it in production)
+    portal_origins: str = ""  # '' = the knowledge service's own address (development)
+    retention_days: int = 30
+    secrets: dict[str, str] = field(default_factory=dict)  # filled by Stack.start (env var → value)
 
     @classmethod
     def from_env(cls) -> StackConfig:
-        env = os.environ
+        """From the environment, validated (SettingError names the variable to fix)."""
+        from scripts.settings import load_runner_settings
+
+        s = load_runner_settings()
         return cls(
-            host=env.get("HOST", "127.0.0.1"),
-            knowledge_port=int(env.get("KNOWLEDGE_PORT", 8000)),
-            actions_port=int(env.get("ACTIONS_PORT", 5055)),
-            rasa_port=int(env.get("RASA_PORT", 5005)),
-            index_dir=Path(env.get("KNOWLEDGE_INDEX_DIR", ROOT / "var" / "index")),
-            tracker_db=Path(env.get("RASA_TRACKER_DB", ROOT / "var" / "tracker.db")),
-            rasa_workers=int(env.get("RASA_WORKERS", 0)),
-            redis_url=env.get("REDIS_URL", ""),
-            redis_port=int(env.get("REDIS_PORT", 6390)),
-            rasa_portal_port=int(env.get("RASA_PORTAL_PORT", 5006)),
+            host=s.host, knowledge_port=s.knowledge_port, actions_port=s.actions_port, rasa_port=s.rasa_port,
+            index_dir=s.knowledge_index_dir or ROOT / "var" / "index",
+            tracker_db=s.rasa_tracker_db or ROOT / "var" / "tracker.db",
+            rasa_workers=s.rasa_workers, redis_url=s.redis_url, redis_port=s.redis_port,
+            rasa_portal_port=s.rasa_portal_port, environment=s.environment, rest_channel=s.rest_channel == "on",
+            portal_origins=s.portal_origins, retention_days=s.retention_days,
         )
 
     @classmethod
@@ -122,7 +133,23 @@ class StackConfig:
         """The Redis the Rasa processes share ('' with one worker)."""
         if not self.scaled:
             return ""
-        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        if self.redis_url:
+            return self.redis_url
+        password = self.secrets.get("REDIS_PASSWORD", "")
+        return f"redis://{':' + password + '@' if password else ''}127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def origins(self) -> str:
+        """Origins allowed to open the portal's socket and call Rasa from a browser."""
+        if self.portal_origins:
+            return self.portal_origins
+        hosts = ["localhost", "127.0.0.1"] + ([self.host] if self.host not in ("127.0.0.1", "0.0.0.0") else [])
+        return ",".join(f"http://{h}:{self.knowledge_port}" for h in hosts)
+
+    @property
+    def api_token(self) -> str:
+        """Rasa's HTTP API token (send as ?token=…)."""
+        return self.secrets.get("RASA_API_TOKEN", "")
 
     @property
     def portal_rasa_port(self) -> int:
@@ -178,10 +205,22 @@ class Stack:
             "DVC_CLOSE_CONNECTIONS": "0",
             "DVC_REDIS_URL": c.lock_store_url,
             "DVC_REDIS_PASSWORD": urlsplit(c.lock_store_url).password or "",
+            "DVC_ENVIRONMENT": c.environment,
+            "DVC_RETENTION_DAYS": str(c.retention_days),
+            "DVC_PORTAL_ORIGINS": c.origins,
+            "DVC_REST_CHANNEL": "on" if c.rest_channel else "off",
+            "DVC_SEEN_DB": str(c.tracker_db.parent / "seen.db"),
+            "ACTIONS_HOST": "127.0.0.1",
+            "ACTIONS_PORT": str(c.actions_port),
+            # Sanic (Rasa) refuses larger bodies with 413; a long message in a small body gets a polite answer.
+            "SANIC_REQUEST_MAX_SIZE": "65536",
         })
-        # The demo one-stop system, unless the operator configured the province's real one.
-        env.setdefault("ACTIONS_ONESTOP_URL", f"{c.knowledge_url}/demo/onestop")
-        env.setdefault("ACTIONS_ONESTOP_TOKEN", env.get("KNOWLEDGE_DEMO_ONESTOP_TOKEN", "demo-onestop-token"))
+        env.update(c.secrets)
+        env.setdefault("ACTIONS_DESK_TOKEN", c.secrets.get("KNOWLEDGE_DESK_TOKEN", ""))
+        if c.environment == "development":
+            # The demo one-stop system, unless the operator configured the province's real one.
+            env.setdefault("ACTIONS_ONESTOP_URL", f"{c.knowledge_url}/demo/onestop")
+            env.setdefault("ACTIONS_ONESTOP_TOKEN", c.secrets.get("KNOWLEDGE_DEMO_ONESTOP_TOKEN", ""))
         env.update(c.extra_env)
         return env
 
@@ -192,9 +231,10 @@ class Stack:
         py = str(VENV / "bin" / "python")
 
         def rasa(port: int, credentials: Path) -> list[str]:
-            return [str(VENV_RASA / "bin" / "rasa"), "run", "--enable-api", "--cors", "*", "--interface", c.host,
-                    "--port", str(port), "--model", str(model), "--credentials", str(credentials),
-                    "--endpoints", str(c.endpoints)]
+            # bot/serve.py adds the API token (RASA_API_TOKEN) and the CORS origins (DVC_PORTAL_ORIGINS).
+            return [str(VENV_RASA / "bin" / "python"), "-m", "bot.serve", "run", "--enable-api",
+                    "--interface", c.host, "--port", str(port), "--model", str(model),
+                    "--credentials", str(credentials), "--endpoints", str(c.endpoints)]
 
         children: list[tuple[str, list[str], str, dict[str, str]]] = []
         if c.starts_redis:
@@ -202,22 +242,19 @@ class Stack:
             if server is None:
                 raise FileNotFoundError(f"RASA_WORKERS={c.workers} needs Redis (shared lock and tracker store): "
                                         "install redis-server (apt-get install redis-server) or set REDIS_URL")
-            data = c.tracker_db.parent / "redis"
-            data.mkdir(parents=True, exist_ok=True)
-            # Conversations live here: appended to a file every second, reloaded on restart.
-            children.append(("redis", [server, "--bind", "127.0.0.1", "--port", str(c.redis_port), "--dir", str(data),
-                                       "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
-                                       "--protected-mode", "yes", "--loglevel", "warning"],
-                             f"redis://127.0.0.1:{c.redis_port}", {}))
+            # Conversations live here (masked): appended to a file every second, reloaded on restart. The
+            # password is in a mode-600 config file, not on the command line.
+            conf = redis_config(c.tracker_db.parent / "redis", c.redis_port, c.secrets.get("REDIS_PASSWORD", ""))
+            children.append(("redis", [server, str(conf)], c.lock_store_url, {}))
         children += [
             ("knowledge", [py, "-m", "knowledge", "serve", "--log-level", "warning"], f"{c.knowledge_url}/health", {}),
-            ("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(c.actions_port)],
-             f"http://127.0.0.1:{c.actions_port}/health", {}),
+            ("actions", [py, "-m", "actions.server"], f"http://127.0.0.1:{c.actions_port}/health", {}),
         ]
+        credentials = channels_file(c.credentials, c.tracker_db.parent, rest=c.rest_channel)
         if not c.scaled:
-            children.append(("rasa", rasa(c.rasa_port, c.credentials), f"{c.rasa_url}/", {}))
+            children.append(("rasa", rasa(c.rasa_port, credentials), f"{c.rasa_url}/", {}))
             return children
-        webhooks, portal = split_credentials(c.credentials, c.tracker_db.parent)
+        webhooks, portal = split_credentials(credentials, c.tracker_db.parent)
         children += [
             ("rasa", rasa(c.rasa_port, webhooks), f"{c.rasa_url}/",
              {"SANIC_WORKERS": str(c.workers), "DVC_CLOSE_CONNECTIONS": "1"}),
@@ -235,8 +272,16 @@ class Stack:
         return Child(name, proc, health, log)
 
     def start(self, timeout: float = 240.0) -> None:
-        self.config.tracker_db.parent.mkdir(parents=True, exist_ok=True)
-        write_endpoints(self.config.endpoints, self.config.lock_store_url)
+        from scripts.settings import resolve_secrets
+
+        os.umask(0o077)  # every file and socket the children create is private
+        state = self.config.tracker_db.parent
+        state.mkdir(parents=True, exist_ok=True)
+        if not self.config.secrets:
+            posture = "production" if self.config.environment == "production" else "development"
+            self.config.secrets = resolve_secrets(posture, state / "dev-secrets.json")
+        retention = self.config.retention_days * 86400
+        write_endpoints(self.config.endpoints, self.config.lock_store_url, retention)
         for name, cmd, health, env in self.commands():
             self.children.append(self._spawn(name, cmd, health, env))
         deadline = time.monotonic() + timeout
@@ -303,11 +348,51 @@ class Stack:
 def redis_ping(url: str, timeout: float = 2.0) -> bool:
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout) as conn:
+        if parts.password:
+            conn.sendall(_resp("AUTH", parts.password))
+            if not conn.recv(64).startswith(b"+OK"):
+                return False
         conn.sendall(b"PING\r\n")
         return conn.recv(64).startswith(b"+PONG")
 
 
+def _resp(*words: str) -> bytes:
+    out = [f"*{len(words)}\r\n".encode()]
+    for w in words:
+        data = w.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def redis_config(data: Path, port: int, password: str) -> Path:
+    """The config of the Redis the runner starts: loopback, append-only, password (mode 600)."""
+    data.mkdir(parents=True, exist_ok=True)
+    conf = data / "redis.conf"
+    lines = ["bind 127.0.0.1", f"port {port}", f"dir {data}", 'save ""', "appendonly yes",
+             "appendfsync everysec", "protected-mode yes", "loglevel warning"]
+    if password:
+        lines.append(f"requirepass {password}")
+    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return conf
+
+
 PORTAL_CHANNEL = "bot.channels.portal.PortalSocketIOInput"
+REST_CHANNELS = ("rest", "bot.channels.rest.GuardedRestInput")
+
+
+def channels_file(path: Path, out_dir: Path, rest: bool) -> Path:
+    """The credentials file as Rasa gets it: the REST channel left out unless ``rest``."""
+    import yaml
+
+    creds = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not rest:
+        creds = {k: v for k, v in creds.items() if k not in REST_CHANNELS}
+    target = out_dir / "credentials-rasa.yml"
+    target.write_text(yaml.safe_dump(creds, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    target.chmod(0o600)
+    return target
 
 
 def split_credentials(path: Path, out_dir: Path) -> tuple[Path, Path]:
@@ -316,8 +401,8 @@ def split_credentials(path: Path, out_dir: Path) -> tuple[Path, Path]:
     import yaml
 
     creds = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    webhooks = {k: v for k, v in creds.items() if k != PORTAL_CHANNEL} or {"rest": None}
-    portal = {k: v for k, v in creds.items() if k == PORTAL_CHANNEL} or {"rest": None}
+    webhooks = {k: v for k, v in creds.items() if k != PORTAL_CHANNEL}
+    portal = {k: v for k, v in creds.items() if k == PORTAL_CHANNEL}
     out = []
     for suffix, content in (("webhooks", webhooks), ("portal", portal)):
         target = out_dir / f"credentials-{suffix}.yml"
@@ -327,9 +412,9 @@ def split_credentials(path: Path, out_dir: Path) -> tuple[Path, Path]:
     return out[0], out[1]
 
 
-def write_endpoints(path: Path, redis_url: str) -> None:
+def write_endpoints(path: Path, redis_url: str, retention_seconds: int = 30 * 86400) -> None:
     """bot/endpoints.yml; with several Rasa processes, Redis as their shared lock store and
-    tracker store instead."""
+    tracker store instead (a conversation expires ``retention_seconds`` after its last turn)."""
     text = (ROOT / "bot" / "endpoints.yml").read_text(encoding="utf-8")
     if redis_url:
         parts = urlsplit(redis_url)
@@ -339,7 +424,8 @@ def write_endpoints(path: Path, redis_url: str) -> None:
             redis += "  password: ${DVC_REDIS_PASSWORD}\n"
         text = text.split("\ntracker_store:")[0].rstrip() + (
             "\n\n# Written by scripts/stack.py: the Rasa processes share these (see its docstring).\n"
-            f"tracker_store:\n{redis}  key_prefix: dvc\n\nlock_store:\n{redis}  key_prefix: dvc\n")
+            f"tracker_store:\n{redis}  key_prefix: dvc\n  record_exp: {retention_seconds}\n\n"
+            f"lock_store:\n{redis}  key_prefix: dvc\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 

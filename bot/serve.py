@@ -1,0 +1,60 @@
+"""Rasa's ``rasa run`` as the project starts it: ``python -m bot.serve run [rasa run options]``.
+
+What is added before Rasa starts (standard library and Rasa only):
+
+* Rasa's HTTP API (trackers, event injection, ``/model``) always needs a token: the one in
+  ``RASA_API_TOKEN`` is passed to Rasa as ``--auth-token`` inside this process, so it never
+  shows in the process list. Clients send it as ``?token=…`` (tests, tools); the public
+  paths (webhooks, socket.io, ``/``) need none. In production the token must be at least
+  32 characters (knowledge/environment.py).
+* CORS is limited to the portal's origins (``DVC_PORTAL_ORIGINS``), never ``*``.
+* ``bot.rasa_patches`` (masking of personal data, bounded messages, measured performance
+  fixes) are applied when Rasa loads the model, which imports ``bot.components``: before
+  the first message, and after Sanic's start-up rewrites its own HTTP methods (a patch of
+  ``sanic.http`` applied earlier is recompiled away by Sanic's TouchUp).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import List, Mapping
+
+from knowledge.environment import SettingError, check_secret, environment
+
+
+def rasa_arguments(argv: List[str], env: Mapping[str, str]) -> List[str]:
+    """``argv`` with the token and the CORS origins added; SettingError names what is missing."""
+    if "--auth-token" in argv or "--cors" in argv:
+        raise SettingError("pass the API token as RASA_API_TOKEN and the origins as DVC_PORTAL_ORIGINS, "
+                           "not on the command line")
+    posture = environment(env)
+    token = env.get("RASA_API_TOKEN", "")
+    if not token:
+        raise SettingError("RASA_API_TOKEN must be set: Rasa's HTTP API is never open without a token "
+                           "(`make run` generates one in development)")
+    check_secret("RASA_API_TOKEN", token, posture)
+    origins = [o.strip().rstrip("/") for o in env.get("DVC_PORTAL_ORIGINS", "").split(",") if o.strip()]
+    if any(o == "*" for o in origins):
+        raise SettingError("DVC_PORTAL_ORIGINS: list the portal's origins (https://…), not '*'")
+    args = [*argv, "--auth-token", token]
+    if origins:
+        args += ["--cors", *origins]
+    return args
+
+
+def main() -> int:
+    try:
+        args = rasa_arguments(sys.argv[1:], os.environ)
+    except SettingError as exc:
+        print(f"[rasa] configuration error: {exc}", file=sys.stderr)
+        return 2
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", *args]
+    rasa_main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
