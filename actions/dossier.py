@@ -1,5 +1,9 @@
 """Dossier status: a form asks for the dossier code, checks its shape, and the
-one-stop system is asked through its adapter."""
+one-stop system is asked through its adapter.
+
+Where no one-stop system is configured (``ACTIONS_ONESTOP_URL`` unset) the form asks for
+nothing and the citizen is told that lookup is not available here and where to do it (the
+national portal's dossier tracking); a status is only ever one the system gave."""
 
 from __future__ import annotations
 
@@ -19,6 +23,10 @@ BAD_CODE = ("Mã hồ sơ chưa đúng định dạng. Mã in trên phiếu hẹ
             "khi nộp hồ sơ, ví dụ G22.99.01-251120-0001. Bạn nhập lại mã, hoặc gõ \"thôi\" để dừng tra cứu.")
 UNKNOWN = ("Không tìm thấy hồ sơ có mã {code}. Bạn kiểm tra lại mã trên phiếu hẹn; hồ sơ nộp ở tỉnh khác "
            "hoặc qua cổng khác cần tra cứu trên dichvucong.gov.vn.")
+NOT_AVAILABLE = ("Trợ lý này chưa được kết nối với hệ thống một cửa của địa phương nên chưa tra cứu được "
+                 "tình trạng hồ sơ. Bạn tra cứu trên Cổng Dịch vụ công quốc gia https://dichvucong.gov.vn (mục "
+                 "Tra cứu hồ sơ) bằng mã hồ sơ in trên phiếu hẹn trả kết quả, hoặc hỏi bộ phận một cửa nơi bạn "
+                 "đã nộp hồ sơ.")
 DOWN = ("Xin lỗi, hệ thống một cửa đang tạm thời không tra cứu được. Bạn thử lại sau ít phút hoặc tra cứu "
         "trên dichvucong.gov.vn (mục Tra cứu hồ sơ) bằng mã hồ sơ.")
 
@@ -43,8 +51,22 @@ def status_text(d: Dossier) -> str:
 
 
 class ValidateDossierStatusForm(FormValidationAction):
+    def __init__(self, client: Optional[OneStopClient] = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> OneStopClient:
+        if self._client is None:
+            self._client = OneStopClient()
+        return self._client
+
     def name(self) -> str:
         return "validate_dossier_status_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        # Nothing to ask for when there is no system to ask: action_dossier_status says where to look.
+        return domain_slots if self.client.configured else []
 
     async def validate_dossier_code(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
@@ -64,6 +86,9 @@ class ActionDossierStatus(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
+        if not self.client.configured:
+            dispatcher.utter_message(text=NOT_AVAILABLE)
+            return [SlotSet("dossier_code", None)]
         code = find_dossier_code(str(tracker.get_slot("dossier_code") or ""))
         if code is None:
             dispatcher.utter_message(text=BAD_CODE)

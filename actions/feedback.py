@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
 from actions.messages import BotMessage, Button, intent_payload, send
 from actions.procedures import latest_entity
+from knowledge.text.pii import mask_pii
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ class ActionFeedback(Action):
         rating_text = latest_entity(tracker, "rating")
         rating = int(rating_text) if rating_text and rating_text.isdigit() and 1 <= int(rating_text) <= 5 else None
         text = tracker.latest_message.get("text") or ""
-        comment = None if value or rating or text.startswith("/") else text[:2000]
+        # Masked here as well as on the desk: a comment is free text and may hold an ID or phone number.
+        comment = None if value or rating or text.startswith("/") else mask_pii(text)[:2000]
         body: dict[str, Any] = {"sender_id": tracker.sender_id, "value": value if value in ("up", "down") else None,
                                 "rating": rating, "answer_ref": tracker.get_slot("procedure_id"), "comment": comment}
         try:

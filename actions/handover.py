@@ -1,6 +1,10 @@
 """Handover to an officer: the conversation is marked and its transcript sent to the
 desk; office hours are stated; outside them the citizen may leave a contact, with
-explicit consent, which is stored with the handover."""
+explicit consent, which is stored with the handover.
+
+The citizen is shown the handover's public reference (``HT-…``, slot ``handover_id``), never
+the desk's sequential id; the contact is saved with that reference and this conversation's
+sender id, so no other conversation can change it."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
 from actions.settings import ActionSettings
+from knowledge.text.pii import mask_pii
 
 log = logging.getLogger(__name__)
 PHONE = re.compile(r"^(?:\+?84|0)(?:\d[\s.]?){8,10}$")
@@ -37,7 +42,8 @@ def within_office_hours(settings: ActionSettings, now: dt.datetime) -> bool:
 
 
 def transcript(tracker: Tracker) -> list[dict[str, str]]:
-    lines = [{"role": "user" if e["event"] == "user" else "bot", "text": str(e.get("text") or "")[:4000]}
+    """The last turns, masked (the desk masks again on write)."""
+    lines = [{"role": "user" if e["event"] == "user" else "bot", "text": mask_pii(str(e.get("text") or ""))[:4000]}
              for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")]
     return lines[-TRANSCRIPT_TURNS:]
 
@@ -65,25 +71,26 @@ class ActionHandover(Action):
         channel = (tracker.get_latest_input_channel() or None)
         body = {"sender_id": tracker.sender_id, "channel": channel, "within_office_hours": inside,
                 "transcript": transcript(tracker)}
+        ref: Optional[str]
         try:
-            handover_id = await self.client.post_desk("handovers", body)
+            ref = await self.client.create_handover(body)
         except KnowledgeUnavailable:
             log.exception("desk unavailable for handover")
-            handover_id = None
+            ref = None
         desk = ("bộ phận một cửa (Trung tâm Phục vụ hành chính công) của tỉnh hoặc UBND xã, phường nơi bạn cư trú, "
                 "hoặc kênh hỗ trợ ghi trên dichvucong.gov.vn")
-        events: list[EventType] = [SlotSet("handover_id", str(handover_id) if handover_id else None)]
-        if handover_id is None:
+        events: list[EventType] = [SlotSet("handover_id", ref)]
+        if ref is None:
             dispatcher.utter_message(text=f"Xin lỗi, hiện chưa chuyển được yêu cầu tới cán bộ. Bạn vui lòng liên hệ "
                                           f"{desk} trong giờ làm việc ({s.office_hours_text}).")
             return events
         if inside:
             dispatcher.utter_message(text=f"Tôi đã chuyển cuộc trò chuyện tới cán bộ hỗ trợ (mã yêu cầu "
-                                          f"{handover_id}). Cán bộ sẽ trả lời bạn tại đây trong giờ làm việc. "
+                                          f"{ref}). Cán bộ sẽ trả lời bạn tại đây trong giờ làm việc. "
                                           f"Bạn cũng có thể liên hệ trực tiếp {desk}.")
             return events
         dispatcher.utter_message(text=f"Hiện đang ngoài giờ làm việc của cán bộ ({s.office_hours_text}). "
-                                      f"Tôi đã ghi nhận yêu cầu (mã {handover_id}).")
+                                      f"Tôi đã ghi nhận yêu cầu (mã {ref}).")
         return [*events, FollowupAction("handover_contact_form")]
 
 
@@ -118,12 +125,11 @@ class ActionSaveHandoverContact(Action):
                   domain: DomainDict) -> list[EventType]:
         consent = tracker.get_slot("contact_consent") is True
         contact = tracker.get_slot("contact") if consent else None
-        handover_id = tracker.get_slot("handover_id")
+        ref = tracker.get_slot("handover_id")
         saved = False
-        if handover_id:
+        if isinstance(ref, str) and ref:
             try:
-                body: dict[str, Any] = {"consent": consent, "contact": contact}
-                saved = await self.client.post_desk(f"handovers/{handover_id}/contact", body) is not None
+                saved = await self.client.set_handover_contact(ref, tracker.sender_id, consent, contact)
             except KnowledgeUnavailable:
                 log.exception("desk unavailable for contact")
         if consent and saved:

@@ -1,19 +1,41 @@
-"""The one client of the knowledge service used by all actions."""
+"""The one client of the knowledge service used by all actions.
+
+Ids that reach a URL come from citizens' messages too (``/ask_procedure{"procedure_id": …}``):
+one that is not shaped like a catalogue id is refused before any request, the others are
+quoted as one path segment. A reply that is not the expected record is ``KnowledgeUnavailable``
+with a short message that names the route, never the payload (which goes nowhere).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
+from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from actions.settings import ActionSettings, get_settings
 from knowledge.catalogue.models import Directive, Guide, Procedure
 
 log = logging.getLogger(__name__)
+# The catalogue's ids: codes (1.001193, 2.002193.000.00.00.H12) and slugs (tro-cap-that-nghiep).
+RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+# The desk's public handover references (knowledge/desk/store.py).
+HANDOVER_REF = re.compile(r"^HT-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{8}$")
+M = TypeVar("M", bound=BaseModel)
+
+
+def valid_record_id(value: object) -> bool:
+    return isinstance(value, str) and RECORD_ID.match(value) is not None and ".." not in value
+
+
+def valid_handover_ref(value: object) -> bool:
+    return isinstance(value, str) and HANDOVER_REF.match(value) is not None
 
 
 class KnowledgeUnavailable(Exception):
@@ -65,25 +87,53 @@ class KnowledgeClient:
             return [Hit(r["kind"], r["id"], r["title"], r["snippet"], float(r["score"]), r.get("url"),
                         r.get("doc_number"), r.get("source"), r.get("section")) for r in data["results"]]
         except (KeyError, TypeError, ValueError) as exc:
-            raise KnowledgeUnavailable(f"unexpected /search reply: {exc}") from exc
+            raise KnowledgeUnavailable(f"unexpected /search reply ({type(exc).__name__})") from None
 
     async def procedure(self, procedure_id: str) -> Optional[Procedure]:
-        data = await self._request("GET", f"/procedures/{procedure_id}", allow_404=True)
-        return Procedure.model_validate(data) if data is not None else None
+        return await self._record("procedures", procedure_id, Procedure)
 
     async def guide(self, guide_id: str) -> Optional[Guide]:
-        data = await self._request("GET", f"/guides/{guide_id}", allow_404=True)
-        return Guide.model_validate(data) if data is not None else None
+        return await self._record("guides", guide_id, Guide)
 
     async def directive(self, directive_id: str) -> Optional[Directive]:
-        data = await self._request("GET", f"/directives/{directive_id}", allow_404=True)
-        return Directive.model_validate(data) if data is not None else None
+        return await self._record("directives", directive_id, Directive)
 
-    async def post_desk(self, path: str, body: dict[str, Any]) -> Optional[int]:
-        """Write to the officers' desk; returns the new record's id."""
+    async def _record(self, kind: str, record_id: str, model: type[M]) -> Optional[M]:
+        """The record, or None when there is none; an id not shaped like one is never sent."""
+        if not valid_record_id(record_id):
+            log.warning("refused a %s id that is not a catalogue id", kind)
+            return None
+        data = await self._request("GET", f"/{kind}/{quote(record_id, safe='')}", allow_404=True)
+        if data is None:
+            return None
+        try:
+            return model.model_validate(data)
+        except ValidationError:
+            # The payload stays out of the message (and so out of the logs).
+            raise KnowledgeUnavailable(f"GET /{kind}/…: reply is not a valid {model.__name__}") from None
+
+    async def post_desk(self, path: str, body: dict[str, Any], allow_404: bool = False) -> Optional[dict[str, Any]]:
+        """Write to the officers' desk; the reply (``{"id": …}``), None for a 404 when allowed."""
         headers = {"X-Desk-Token": self.settings.desk_token} if self.settings.desk_token else {}
-        data = await self._request("POST", f"/desk/{path}", json=body, headers=headers)
-        return int(data["id"]) if data and "id" in data else None
+        data = await self._request("POST", f"/desk/{path}", allow_404=allow_404, json=body, headers=headers)
+        if data is not None and not isinstance(data, dict):
+            raise KnowledgeUnavailable(f"POST /desk/{path}: unexpected reply")
+        return data
+
+    async def create_handover(self, body: dict[str, Any]) -> str:
+        """A new handover on the desk; its public reference (``HT-…``), the only thing shown to the citizen."""
+        data = await self.post_desk("handovers", body)
+        ref = data.get("ref") if data else None
+        if not valid_handover_ref(ref):
+            raise KnowledgeUnavailable("POST /desk/handovers: reply without a valid reference")
+        return str(ref)
+
+    async def set_handover_contact(self, ref: str, sender_id: str, consent: bool, contact: Optional[str]) -> bool:
+        """Record the citizen's answer on handover ``ref`` of ``sender_id``; False when the desk has no such one."""
+        if not valid_handover_ref(ref):
+            return False
+        body = {"sender_id": sender_id, "consent": consent, "contact": contact if consent else None}
+        return await self.post_desk(f"handovers/{quote(ref, safe='')}/contact", body, allow_404=True) is not None
 
     async def record_event(self, sender_id: str, type_: str, ref: Optional[str]) -> None:
         """Best effort: an analytics event must never break an answer."""

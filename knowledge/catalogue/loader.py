@@ -59,12 +59,26 @@ def _load_kind(folder: Path, model: type[T], digest: Any) -> dict[str, T]:
             try:
                 record = model.model_validate(item)
             except ValidationError as exc:
-                raise KnowledgeBaseError(f"{path} record #{pos}: {exc}") from exc
+                raise KnowledgeBaseError(_invalid(path, pos, item, exc)) from None
             rid = str(record.model_dump(include={"id"})["id"])
             if rid in records:
                 raise KnowledgeBaseError(f"{path}: duplicate id {rid!r}")
             records[rid] = record
     return records
+
+
+def _invalid(path: Path, pos: int, item: Any, exc: ValidationError) -> str:
+    """``<file> record #3 (id 'x'): field online.url: not a safe link … (given: 'http://…')``, one line per error."""
+    rid = item.get("id") if isinstance(item, dict) else None
+    name = f"{path} record #{pos}" + (f" (id {rid!r})" if rid is not None else "")
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "record"
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        given = err.get("input")
+        shown = f" (given: {given!r:.120})" if isinstance(given, str) else ""
+        problems.append(f"field {where}: {msg}{shown}")
+    return f"{name}: " + "; ".join(problems)
 
 
 def load_knowledge_base(root: Path | str = DEFAULT_DATA_DIR) -> KnowledgeBase:

@@ -5,6 +5,10 @@ Descriptions and steps are written in the project's own words; facts (codes, nam
 fees, time limits, agencies, document numbers, dates) are taken from the source.
 A field that the source does not give stays empty: the bot then says where the
 citizen can find it, it never guesses.
+
+Every link (``Procedure.url``, ``OnlineService.url``, ``Guide.links[].url``, ``Directive.url``)
+must pass ``knowledge.text.links.safe_link``: https with a host, or tel:. A record with any
+other link (``http:``, ``javascript:``, relative…) does not load.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import datetime as dt
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from knowledge.text.links import safe_link
 
 OnlineType = Literal["toan_trinh", "mot_phan", "khong"]
 ChannelKind = Literal["truc_tuyen", "truc_tiep", "buu_chinh"]
@@ -34,6 +40,15 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _checked_link(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    link = safe_link(value)
+    if link is None:
+        raise ValueError("not a safe link: only https:// links with a host, or tel: numbers, are allowed")
+    return link
+
+
 class Channel(_Record):
     """One way of submitting, with its own time limit and fee."""
 
@@ -47,6 +62,8 @@ class OnlineService(_Record):
     type: OnlineType
     url: Optional[str] = None
     note: Optional[str] = None
+
+    _url = field_validator("url")(_checked_link)
 
     @property
     def legacy_level(self) -> Optional[int]:
@@ -65,6 +82,8 @@ class LegalRef(_Record):
 class Link(_Record):
     title: str
     url: str
+
+    _url = field_validator("url")(_checked_link)
 
 
 class Procedure(_Record):
@@ -90,6 +109,8 @@ class Procedure(_Record):
     related: list[str] = Field(default_factory=list)
     source: str = Field(min_length=5)
     checked_on: dt.date
+
+    _url = field_validator("url")(_checked_link)
 
     @field_validator("level")
     @classmethod
@@ -135,6 +156,8 @@ class Directive(_Record):
     url: Optional[str] = None
     source: str = Field(min_length=5)
     checked_on: dt.date
+
+    _url = field_validator("url")(_checked_link)
 
     @property
     def citation(self) -> str:

@@ -3,6 +3,10 @@
 It stands in for a province's real system so that `make run` and the tests can look
 up dossier status end to end. The action server reaches it through the same HTTP
 adapter it would use for the real one (base URL + token are settings).
+
+Its answers say they are demo data (``note`` starts with ``DEMO_NOTE``, ``demo`` is true), so a
+citizen who meets one by mistake is never led to take it for their dossier. It is mounted only
+when ``KNOWLEDGE_DEMO_ONESTOP`` is on, which production refuses (knowledge/settings.py).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ SAMPLES: list[dict[str, str]] = [
 ]
 
 
+DEMO_NOTE = "Dữ liệu minh họa của hệ thống một cửa mẫu, không phải hồ sơ thật."
+
+
 class DemoOneStop:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -42,4 +49,9 @@ class DemoOneStop:
         with sqlite3.connect(self.path) as db:
             db.row_factory = sqlite3.Row
             row = db.execute("SELECT * FROM dossier WHERE upper(code) = upper(?)", (code.strip(),)).fetchone()
-        return dict(row) if row else None
+        if not row:
+            return None
+        found = dict(row)
+        found["note"] = f"{DEMO_NOTE} {found.get('note') or ''}".strip()
+        found["demo"] = True
+        return found

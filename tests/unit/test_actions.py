@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionDefaultFallback
 from actions.guides import ActionAnswerGuide
-from actions.knowledge_client import KnowledgeClient
+from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
 from actions.policy import ActionAnswerPolicy
 from actions.procedures import ActionAnswerProcedure
 from actions.settings import ActionSettings
@@ -135,3 +135,64 @@ async def test_a_general_payment_question_still_gets_the_payment_guide(client: K
     text, _, events = await run(ActionAnswerGuide(client), "payment_general")
     assert text.startswith("📘 Thanh toán phí, lệ phí") and "ví điện tử" in text
     assert events == []
+
+
+# --------------------------------------------------------------------------- ids in URLs, replies that do not validate
+
+BAD_IDS = ["../health", "..%2Fhealth", "..", ".", "a..b", "a/b", "/health", "%2e%2e", "", " ", "x" * 81,
+           "1.001193?x=1", "1.001193#x", "khai sinh", "kh\u00e1i-sinh", "-x", ".hidden", "a\\b", "a\x00b"]
+
+
+def recording_client(requests: list[httpx.Request], reply: httpx.Response) -> KnowledgeClient:
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return reply
+
+    return KnowledgeClient(ActionSettings(knowledge_url="http://knowledge"), transport=httpx.MockTransport(handler))
+
+
+@pytest.mark.parametrize("method", ["procedure", "guide", "directive"])
+async def test_a_bad_id_never_reaches_the_service(method: str) -> None:
+    requests: list[httpx.Request] = []
+    client = recording_client(requests, httpx.Response(200, json={"status": "ok"}))
+    for bad in BAD_IDS:
+        assert await getattr(client, method)(bad) is None, bad
+    assert requests == []
+
+
+async def test_a_good_id_is_sent_as_one_quoted_segment() -> None:
+    requests: list[httpx.Request] = []
+    client = recording_client(requests, httpx.Response(404, json={"detail": "x"}))
+    assert await client.procedure("1.001193") is None
+    assert await client.guide("tai-khoan_dinh-danh") is None
+    assert await client.directive("QD.942-2021") is None
+    assert [r.url.raw_path for r in requests] == [b"/procedures/1.001193", b"/guides/tai-khoan_dinh-danh",
+                                                  b"/directives/QD.942-2021"]
+
+
+async def test_a_typed_payload_with_a_path_id_gets_not_found_without_a_request() -> None:
+    requests: list[httpx.Request] = []
+    client = recording_client(requests, httpx.Response(200, json={"status": "ok"}))
+    dispatcher = CollectingDispatcher()
+    typed = Tracker("rest:x", {}, {"text": '/ask_procedure{"procedure_id":"../health"}',
+                                   "intent": {"name": "ask_procedure"},
+                                   "entities": [{"entity": "procedure_id", "value": "../health"}]},
+                    [], False, None, {}, "action_listen")
+    events = await ActionAnswerProcedure(client).run(dispatcher, typed, {})
+    assert events == [SlotSet("procedure_id", None)]
+    assert requests == []
+    assert all("health" not in (m.get("text") or "") for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize("method", ["procedure", "guide", "directive"])
+async def test_a_reply_that_is_not_the_record_is_unavailable_without_the_payload(method: str) -> None:
+    secret = "PAYLOAD-0912345678-SHOULD-NOT-BE-LOGGED"
+    requests: list[httpx.Request] = []
+    client = recording_client(requests, httpx.Response(200, json={"id": "1.001193", "name": secret, "extra": secret}))
+    with pytest.raises(KnowledgeUnavailable) as raised:
+        await getattr(client, method)("1.001193")
+    message = str(raised.value)
+    assert secret not in message and "0912345678" not in message
+    assert message == f"GET /{method}s/…: reply is not a valid {method.capitalize()}"
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert len(requests) == 1

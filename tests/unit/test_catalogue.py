@@ -40,6 +40,81 @@ def test_invalid_record_is_reported_with_its_file(tmp_path: Path) -> None:
         load_knowledge_base(tmp_path)
 
 
+PROCEDURE_YAML = """\
+- id: thu-tuc-thu
+  name: Thủ tục thử
+  field: Hộ tịch
+  summary: Một thủ tục để thử kiểm tra đường link.
+  online: {type: mot_phan, url: ONLINE_URL}
+  url: URL
+  source: Cổng Dịch vụ công quốc gia
+  checked_on: 2026-01-01
+"""
+GUIDE_YAML = """\
+- id: huong-dan-thu
+  title: Hướng dẫn thử
+  summary: Một hướng dẫn để thử kiểm tra đường link.
+  links:
+    - {title: Cổng, url: "https://dichvucong.gov.vn"}
+    - {title: Tổng đài, url: URL}
+  source: Cổng Dịch vụ công quốc gia
+  checked_on: 2026-01-01
+"""
+DIRECTIVE_YAML = """\
+- id: qd-thu
+  doc_number: 1/QĐ-TTg
+  doc_type: Quyết định
+  date: 2026-01-01
+  issuer: Thủ tướng Chính phủ
+  title: Quyết định thử
+  summary: Một văn bản để thử kiểm tra đường link.
+  url: URL
+  source: Cổng Thông tin điện tử Chính phủ
+  checked_on: 2026-01-01
+"""
+
+
+def _base(tmp_path: Path, kind: str, text: str) -> Path:
+    (tmp_path / kind).mkdir()
+    (tmp_path / kind / "links.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("bad", ["javascript:alert(1)", "http://dichvucong.gov.vn", "data:text/html,x",
+                                 "//dichvucong.gov.vn", "/thu-tuc", "https://", "ftp://a.gov.vn/x",
+                                 "https://user:pw@dichvucong.gov.vn", '"https://a.vn/<script>"'])
+@pytest.mark.parametrize(("kind", "template", "field"), [
+    ("procedures", PROCEDURE_YAML.replace("ONLINE_URL", "null"), "field url"),
+    ("procedures", PROCEDURE_YAML.replace("URL\n", "null\n").replace("ONLINE_URL", "URL"), "field online.url"),
+    ("guides", GUIDE_YAML, "field links.1.url"),
+    ("directives", DIRECTIVE_YAML, "field url"),
+])
+def test_a_record_with_an_unsafe_link_does_not_load_and_is_named(tmp_path: Path, bad: str, kind: str,
+                                                                  template: str, field: str) -> None:
+    text = template.replace("URL", bad if bad.startswith('"') else f'"{bad}"')
+    with pytest.raises(KnowledgeBaseError) as raised:
+        load_knowledge_base(_base(tmp_path, kind, text))
+    message = str(raised.value)
+    rid = {"procedures": "thu-tuc-thu", "guides": "huong-dan-thu", "directives": "qd-thu"}[kind]
+    assert f"links.yaml record #0 (id '{rid}'): {field}: not a safe link" in message, message
+    assert "only https:// links with a host, or tel: numbers" in message
+
+
+def test_https_and_tel_links_load(tmp_path: Path) -> None:
+    text = GUIDE_YAML.replace("URL", '"tel:1900 1234"')
+    kb = load_knowledge_base(_base(tmp_path, "guides", text))
+    assert [link.url for link in kb.guides["huong-dan-thu"].links] == ["https://dichvucong.gov.vn", "tel:1900 1234"]
+
+
+def test_every_link_of_the_embedded_base_is_safe() -> None:
+    from knowledge.text.links import safe_link
+
+    links = [u for p in KB.procedures.values() for u in (p.url, p.online.url) if u]
+    links += [link.url for g in KB.guides.values() for link in g.links]
+    links += [d.url for d in KB.directives.values() if d.url]
+    assert links and all(safe_link(u) == u for u in links)
+
+
 def test_broken_yaml_is_reported_with_its_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "guides").mkdir()
     (tmp_path / "guides" / "bad.yaml").write_text("- id: x\n  title: [unclosed\n", encoding="utf-8")

@@ -295,6 +295,48 @@ def test_written_catalogue_loads_and_keeps_dvcqg_on_duplicates(sources: tuple[Pa
     write_catalogue(results, out)  # a second run replaces its own files
 
 
+@pytest.mark.parametrize(("given", "kept", "kind"), [
+    ("https://dichvucong.gov.vn/p/1", "https://dichvucong.gov.vn/p/1", None),
+    ("http://dichvucong.gov.vn/p/1", "https://dichvucong.gov.vn/p/1", "link upgraded"),
+    ("HTTP://dichvucong.bocongan.gov.vn/x", "https://dichvucong.bocongan.gov.vn/x", "link upgraded"),
+    ("http://gov.vn.example.com/x", None, "link dropped"),
+    ("http://evilgov.vn/x", None, "link dropped"),
+    ("http://example.com/x", None, "link dropped"),
+    ("javascript:alert(1)", None, "link dropped"),
+    ("/thu-tuc/1", None, "link dropped"),
+    ("", None, None),
+    ("Không có thông tin", None, None),
+])
+def test_import_links_upgrade_gov_vn_and_drop_the_rest(given: str, kept: str | None, kind: str | None) -> None:
+    from knowledge.catalogue.importers.common import import_link
+
+    link, notes = import_link(given, "detail_url")
+    assert link == kept
+    assert [n.split(":", 1)[0] for n in notes] == ([kind] if kind else [])
+
+
+def test_dropped_links_are_counted_in_the_report(tmp_path: Path) -> None:
+    folder = tmp_path / "dvcqg" / "bo-tu-phap"
+    folder.mkdir(parents=True)
+    urls = {"1.000011": "javascript:alert(1)", "1.000012": "http://dichvucong.gov.vn/thu-tuc/1.000012",
+            "1.000013": "http://example.com/1.000013", "1.000014": "https://dichvucong.gov.vn/thu-tuc/1.000014"}
+    for code, url in urls.items():
+        (folder / f"{code}.json").write_text(json.dumps(_dvcqg_record(code, detail_url=url), ensure_ascii=False),
+                                             encoding="utf-8")
+    result = import_dvcqg(tmp_path / "dvcqg", TODAY)
+    by_id = {p.id: p for p in result.procedures}
+    assert len(by_id) == 4 and not result.failures  # a bad link drops the link, not the record
+    assert [(by_id[c].url, by_id[c].online.url) for c in sorted(urls)] == [
+        (None, None), ("https://dichvucong.gov.vn/thu-tuc/1.000012",) * 2, (None, None),
+        ("https://dichvucong.gov.vn/thu-tuc/1.000014",) * 2]
+    report = write_catalogue([result], tmp_path / "kb")
+    assert (report["links_dropped"], report["links_upgraded"]) == (2, 1)
+    assert report["warnings_by_kind"]["link dropped"] == 2
+    dropped = sorted(w["code"] for w in report["warning_list"] if w["reason"].startswith("link dropped"))
+    assert dropped == ["1.000011", "1.000013"]
+    assert len(load_knowledge_base(tmp_path / "kb").procedures) == 4
+
+
 def test_write_refuses_a_folder_with_other_yaml(tmp_path: Path) -> None:
     (tmp_path / "procedures").mkdir()
     (tmp_path / "procedures" / "hand-written.yaml").write_text("[]\n", encoding="utf-8")

@@ -1,7 +1,17 @@
-"""The officers' desk (written by the action server) and the admin views over it."""
+"""The officers' desk (written by the action server) and the admin views over it.
+
+``/desk/*`` is closed unless ``KNOWLEDGE_DESK_TOKEN`` is set (503), and then needs that token in
+``X-Desk-Token`` (401 otherwise). ``/admin/*`` is off unless ``KNOWLEDGE_ADMIN_TOKEN`` is set (403),
+and then needs ``Authorization: Bearer <token>``. Tokens are compared in constant time.
+
+A handover is known outside the desk only by its reference (``HT-…``); its contact is set with the
+reference and the sender id of the conversation that opened it, and a wrong pair answers the same
+404 as an unknown reference.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Annotated, Any, Literal, Optional
 
@@ -23,12 +33,21 @@ DeskDep = Annotated[DeskStore, Depends(get_desk)]
 
 
 def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    """Constant time, over digests: neither the content nor the length of the token shows."""
+    return hmac.compare_digest(hashlib.sha256(a.encode()).digest(), hashlib.sha256(b.encode()).digest())
+
+
+DESK_CLOSED = ("Bàn làm việc của cán bộ đang đóng: chưa đặt KNOWLEDGE_DESK_TOKEN. "
+               "(The desk is closed: KNOWLEDGE_DESK_TOKEN is not set.)")
+DESK_TOKEN_WRONG = "Thiếu hoặc sai X-Desk-Token. (Missing or wrong X-Desk-Token.)"
+NO_SUCH_HANDOVER = "Không có yêu cầu hỗ trợ này. (No such handover.)"
 
 
 def require_desk_token(settings: SettingsDep, x_desk_token: Annotated[Optional[str], Header()] = None) -> None:
-    if settings.desk_token and not (x_desk_token and _same(x_desk_token, settings.desk_token)):
-        raise HTTPException(401, detail="Thiếu hoặc sai X-Desk-Token.")
+    if not settings.desk_token:
+        raise HTTPException(503, detail=DESK_CLOSED)
+    if not (x_desk_token and _same(x_desk_token, settings.desk_token)):
+        raise HTTPException(401, detail=DESK_TOKEN_WRONG)
 
 
 def require_admin(settings: SettingsDep, authorization: Annotated[Optional[str], Header()] = None) -> None:
@@ -52,6 +71,7 @@ class HandoverIn(BaseModel):
 
 
 class ContactIn(BaseModel):
+    sender_id: str = Field(min_length=1, max_length=200)
     consent: bool
     contact: Optional[str] = Field(None, max_length=200)
 
@@ -74,18 +94,28 @@ class Created(BaseModel):
     id: int
 
 
-@router.post("/desk/handovers", response_model=Created, dependencies=[Depends(require_desk_token)])
-def create_handover(body: HandoverIn, desk: DeskDep) -> Created:
+class HandoverCreated(BaseModel):
+    id: int
+    ref: str
+
+
+class ContactSaved(BaseModel):
+    ref: str
+
+
+@router.post("/desk/handovers", response_model=HandoverCreated, dependencies=[Depends(require_desk_token)])
+def create_handover(body: HandoverIn, desk: DeskDep) -> HandoverCreated:
     transcript = [line.model_dump() for line in body.transcript]
-    return Created(id=desk.add_handover(body.sender_id, body.channel, body.within_office_hours, transcript))
+    created = desk.add_handover(body.sender_id, body.channel, body.within_office_hours, transcript)
+    return HandoverCreated(id=created.id, ref=created.ref)
 
 
-@router.post("/desk/handovers/{handover_id}/contact", response_model=Created,
-             dependencies=[Depends(require_desk_token)])
-def set_contact(handover_id: int, body: ContactIn, desk: DeskDep) -> Created:
-    if not desk.set_contact(handover_id, body.consent, body.contact):
-        raise HTTPException(404, detail=f"Không có yêu cầu hỗ trợ số {handover_id}.")
-    return Created(id=handover_id)
+@router.post("/desk/handovers/{ref}/contact", response_model=ContactSaved, dependencies=[Depends(require_desk_token)])
+def set_contact(ref: str, body: ContactIn, desk: DeskDep) -> ContactSaved:
+    # An unknown reference, a sequential id and another conversation's reference get the same answer.
+    if not desk.set_contact(ref, body.sender_id, body.consent, body.contact):
+        raise HTTPException(404, detail=NO_SUCH_HANDOVER)
+    return ContactSaved(ref=ref)
 
 
 @router.post("/desk/feedback", response_model=Created, dependencies=[Depends(require_desk_token)])

@@ -1,7 +1,12 @@
-"""The demo one-stop system's API (see knowledge/desk/onestop_demo.py)."""
+"""The demo one-stop system's API (see knowledge/desk/onestop_demo.py).
+
+Mounted by knowledge/api/app.py only when ``settings.demo_onestop`` is true (never in production).
+The token is compared in constant time, over digests so that its length does not show either.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Annotated, Any, Optional
 
@@ -16,8 +21,9 @@ router = APIRouter(prefix="/demo/onestop", tags=["demo one-stop system"])
 @router.get("/dossiers/{code}", summary="Status of a dossier (demo data)")
 def dossier(code: str, request: Request, settings: SettingsDep,
             authorization: Annotated[Optional[str], Header()] = None) -> dict[str, Any]:
-    expected = f"Bearer {settings.demo_onestop_token}".encode()
-    if not (authorization and hmac.compare_digest(authorization.encode(), expected)):
+    expected = hashlib.sha256(f"Bearer {settings.demo_onestop_token}".encode()).digest()
+    given = hashlib.sha256((authorization or "").encode()).digest()
+    if not (authorization and hmac.compare_digest(given, expected)):
         raise HTTPException(401, detail="Sai mã truy cập hệ thống một cửa.")
     system: DemoOneStop = request.app.state.onestop
     found = system.get(code[:100])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import ValidationError
@@ -25,6 +26,7 @@ from pydantic import ValidationError
 from knowledge.catalogue.loader import DEFAULT_DATA_DIR
 from knowledge.catalogue.models import Channel, ChannelKind, LegalRef, OnlineService, OnlineType, Procedure
 from knowledge.errors import KnowledgeBaseError
+from knowledge.text.links import safe_link
 
 NO_INFO = "Không có thông tin"
 NOTE_LIMIT = 500
@@ -122,6 +124,38 @@ def clean(value: Any) -> Optional[str]:
     if not text or text.casefold() == NO_INFO.casefold():
         return None
     return text
+
+
+LINK_DROPPED = "link dropped"
+LINK_UPGRADED = "link upgraded"
+
+
+def import_link(value: Any, field_name: str) -> tuple[Optional[str], list[str]]:
+    """A source link as the knowledge base takes it, and the warnings about it.
+
+    ``http://`` becomes ``https://`` only for hosts under ``.gov.vn`` (the state portals all
+    serve https); any other link that ``safe_link`` refuses is dropped and reported, never kept.
+    """
+    url = clean(value)
+    if url is None:
+        return None, []
+    notes: list[str] = []
+    if url[:7].lower() == "http://":
+        host = (urlsplit_host(url) or "").lower().rstrip(".")
+        if host == "gov.vn" or host.endswith(".gov.vn"):
+            url = "https://" + url[7:]
+            notes.append(f"{LINK_UPGRADED}: {field_name} http:// → https:// ({host})")
+    link = safe_link(url)
+    if link is None:
+        return None, [f"{LINK_DROPPED}: {field_name} is not an https:// link ({url[:80]!r})"]
+    return link, notes
+
+
+def urlsplit_host(url: str) -> Optional[str]:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
 
 
 def clip(text: str, limit: int = NOTE_LIMIT) -> str:
@@ -657,6 +691,8 @@ def write_catalogue(results: Sequence[ImportResult], out_dir: Path) -> dict[str,
         "imported": sum(written.values()),
         "failures": len(failures),
         "warnings": len(warnings),
+        "links_dropped": sum(w.kind == LINK_DROPPED for w in warnings),
+        "links_upgraded": sum(w.kind == LINK_UPGRADED for w in warnings),
         "sources": {
             r.source: {"folder": r.folder, "files": r.files, "parsed": len(r.procedures),
                        "written": written[r.source], "failures": len(r.failures), "warnings": len(r.warnings)}

@@ -5,7 +5,8 @@ name; ``linh_vuc`` → field; ``cap_thuc_hien`` → level; ``co_quan_co_tham_quy
 ``co_quan_thuc_hien``) → agency; ``dia_chi_tiep_nhan`` (else ``co_quan_thuc_hien`` when it is
 not already the agency) → receiving_agency; ``doi_tuong_thuc_hien`` → applicants;
 ``cach_thuc_thuc_hien`` → channels; ``thanh_phan_ho_so`` → documents; ``can_cu_phap_ly`` →
-legal_basis; ``ket_qua_xu_ly`` → result; ``detail_url`` → url and online.url.
+legal_basis; ``ket_qua_xu_ly`` → result; ``detail_url`` → url and online.url (an https link, or
+``http://`` upgraded for ``.gov.vn`` hosts; any other is dropped with a ``link dropped`` warning).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from knowledge.catalogue.importers.common import (
     clean,
     clip,
     import_files,
+    import_link,
     imported_procedure,
     map_levels,
     online_service,
@@ -108,7 +110,8 @@ def record_to_procedure(rec: dict[str, Any], checked_on: dt.date) -> tuple[Proce
     if not legal and clean(legal_text.replace(LEGAL_HEADER, "")):
         notes.append("no legal basis: text present but no document number recognised")
 
-    url = clean(rec.get("detail_url"))
+    url, link_notes = import_link(rec.get("detail_url"), "detail_url")
+    notes.extend(link_notes)
     decision = clean(rec.get("so_quyet_dinh"))
     source = f"Cổng Dịch vụ công quốc gia, thủ tục {code}"
     if decision:
