@@ -16,35 +16,81 @@ ten conversations on ten connections were split 7:3 or worse, and the busy worke
 latency while the other idled. A new connection is accepted by whichever worker is free.
 Websocket upgrades are left alone (the portal's widget has its own Rasa process anyway).
 
+Personal data (docs/PRIVACY.md), masked with ``knowledge.text.pii.mask_pii``:
+
+* A citizen's message is masked before NLU reads it and before it enters the tracker
+  (``MessageProcessor._handle_message_with_tracker``, through which every user message
+  goes: channels, the REST webhook, the HTTP API). The one exception is the answer to the
+  consented contact question (``handover_contact_form`` asking for ``contact`` after
+  ``contact_consent`` was given): phone numbers and e-mail addresses are then kept so the
+  form can read them; ID numbers and names are still masked.
+* A message longer than ``DVC_MAX_MESSAGE_CHARS`` (default 2000) is not read at all: the
+  citizen gets ``TOO_LONG`` on the same output channel and nothing is stored
+  (``MessageProcessor.handle_message``).
+* The tracker stores (SQL, Redis, in-memory) keep masked copies: every string of every
+  stored event (user and bot text, parse data, slot values, the ``contact`` slot too: the
+  consented contact is kept in the desk database only) is masked at save time. The tracker
+  of the running turn is left as it is, so the action server still reads the contact in
+  that turn.
+* Log records: every record's message (arguments and traceback included) is masked when
+  it is created (a log record factory: it sees the records of handlers Rasa installs after
+  this ran too), and Sanic's access log lines lose ``token=`` values.
+
 Each patch checks that the function it replaces is the one it was written for (by Rasa
-version) and otherwise leaves Rasa alone, logging why.
+version) and otherwise leaves Rasa alone, logging why. ``apply()`` may run more than once
+and before a model is loaded (``bot/serve.py`` calls it before Rasa starts; importing
+``bot.components`` calls it again): each patch is applied once. The Sanic patch waits for
+Sanic's start-up (its TouchUp recompiles ``Http`` methods), i.e. for the second call.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from typing import Any
+import re
+from typing import Any, Dict, Optional
+
+from knowledge.text.pii import mask_pii
 
 log = logging.getLogger(__name__)
 PATCHED_RASA = ("3.6.",)
 _MARK = "_dvc_patched"
+_warned: set = set()
+
+MAX_MESSAGE_ENV = "DVC_MAX_MESSAGE_CHARS"
+DEFAULT_MAX_MESSAGE_CHARS = 2000
+TOO_LONG = ("Tin nhắn quá dài (tối đa {limit} ký tự). Bạn vui lòng gửi câu hỏi ngắn gọn hơn, ví dụ: "
+            "tên thủ tục và điều bạn cần biết (hồ sơ, lệ phí, thời gian, nơi nộp).")
+CONTACT_FORM = "handover_contact_form"
+CONTACT_SLOT = "contact"
+CONSENT_SLOT = "contact_consent"
+# Keys of a stored event whose values are names or ids chosen by the bot, never the citizen's words.
+STRUCTURAL_KEYS = frozenset({"event", "timestamp", "message_id", "input_channel", "policy", "name",
+                             "confidence", "intent_name", "action_name", "entity", "extractor", "model_id",
+                             "assistant_id", "action_text_id"})
+_SECRET = re.compile(r"(?i)\b((?:access_|auth_)?token=)[^&\s\"']+|\b(bearer )[\w.~+/=-]+")
 
 
 def apply() -> bool:
-    """Apply the patches; True if they are in place (idempotent)."""
+    """Apply the patches; True if they are in place. Safe to call again (each patch applies once)."""
     try:
         import rasa
         from rasa.core.actions.action import RemoteAction
     except ImportError:  # not inside the Rasa environment (e.g. the knowledge service's tests)
         return False
-    if getattr(RemoteAction._validate_action_result, _MARK, False):
-        return True
-    if not str(getattr(rasa, "__version__", "")).startswith(PATCHED_RASA):
-        log.warning("rasa %s: action-response validation patch not applied (written for %s)",
-                    getattr(rasa, "__version__", "?"), PATCHED_RASA)
+    _install_log_masking()  # standard library only: on any Rasa version
+    version = str(getattr(rasa, "__version__", ""))
+    if not version.startswith(PATCHED_RASA):
+        if version not in _warned:
+            _warned.add(version)
+            log.warning("rasa %s: patches (action-response validation, masking of personal data, message "
+                        "length) not applied: written for %s", version or "?", PATCHED_RASA)
         return False
-    RemoteAction._validate_action_result = _cached_validation(RemoteAction)  # type: ignore[method-assign]
+    if not getattr(RemoteAction._validate_action_result, _MARK, False):
+        RemoteAction._validate_action_result = _cached_validation(RemoteAction)  # type: ignore[method-assign]
+    _mask_user_messages()
+    _mask_tracker_stores()
     if os.environ.get("DVC_CLOSE_CONNECTIONS") == "1":
         _close_connections()
     return True
@@ -56,6 +102,8 @@ def _close_connections() -> None:
 
     if not str(sanic.__version__).startswith("21.12") or getattr(Http.http1_request_header, _MARK, False):
         return
+    if not getattr(Http, "__touched__", False):
+        return  # before Sanic's start-up: its TouchUp would recompile the patch away; applied on the next call
     original = Http.http1_request_header
 
     async def http1_request_header(self: Any) -> None:
@@ -93,3 +141,166 @@ def _cached_validation(remote_action: Any) -> Any:
 
     setattr(_validate_action_result, _MARK, True)
     return _validate_action_result
+
+
+# -- personal data: messages ------------------------------------------------------------------
+
+def max_message_chars(env: Optional[Dict[str, str]] = None) -> int:
+    raw = (os.environ if env is None else env).get(MAX_MESSAGE_ENV, "")
+    try:
+        value = int(raw) if raw.strip() else DEFAULT_MAX_MESSAGE_CHARS
+    except ValueError:
+        value = DEFAULT_MAX_MESSAGE_CHARS
+    return value if value > 0 else DEFAULT_MAX_MESSAGE_CHARS
+
+
+def too_long_answer(limit: int) -> str:
+    return TOO_LONG.format(limit=limit)
+
+
+def answering_contact(tracker: Any) -> bool:
+    """True while the citizen, having consented, is asked for the contact an officer should use."""
+    try:
+        return (tracker.active_loop_name == CONTACT_FORM and tracker.get_slot("requested_slot") == CONTACT_SLOT
+                and tracker.get_slot(CONSENT_SLOT) is True)
+    except Exception:  # noqa: BLE001 - a tracker we cannot read: mask everything
+        return False
+
+
+def mask_message(message: Any, tracker: Any) -> None:
+    """Mask ``message`` (a rasa UserMessage) in place, keeping the contact when it is being asked for."""
+    keep = answering_contact(tracker)
+    if isinstance(message.text, str) and message.text:
+        message.text = mask_pii(message.text, keep_contact=keep)
+    parse_data = message.parse_data
+    if isinstance(parse_data, dict) and isinstance(parse_data.get("text"), str):
+        parse_data["text"] = mask_pii(parse_data["text"], keep_contact=keep)
+
+
+def _mask_user_messages() -> None:
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.processor import MessageProcessor
+
+    if getattr(MessageProcessor.handle_message, _MARK, False):
+        return
+    original_handle = MessageProcessor.handle_message
+    original_with_tracker = MessageProcessor._handle_message_with_tracker
+
+    async def handle_message(self: Any, message: Any) -> Any:
+        limit = max_message_chars()
+        if isinstance(message.text, str) and len(message.text) > limit:
+            # Not parsed, not predicted on, not stored: only its length is logged.
+            log.info("message of %d characters answered with the length notice (limit %d)",
+                     len(message.text), limit)
+            await message.output_channel.send_response(message.sender_id, {"text": too_long_answer(limit)})
+            if isinstance(message.output_channel, CollectingOutputChannel):
+                return message.output_channel.messages
+            return None
+        return await original_handle(self, message)
+
+    async def _handle_message_with_tracker(self: Any, message: Any, tracker: Any) -> None:
+        mask_message(message, tracker)
+        await original_with_tracker(self, message, tracker)
+
+    for fn in (handle_message, _handle_message_with_tracker):
+        setattr(fn, _MARK, True)
+    MessageProcessor.handle_message = handle_message  # type: ignore[method-assign]
+    MessageProcessor._handle_message_with_tracker = _handle_message_with_tracker  # type: ignore[method-assign]
+
+
+# -- personal data: tracker stores ------------------------------------------------------------
+
+def mask_value(value: Any) -> Any:
+    """Every string inside ``value`` masked (dicts and lists walked; structural keys left)."""
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, list):
+        return [mask_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k in STRUCTURAL_KEYS else mask_value(v) for k, v in value.items()}
+    return value
+
+
+def mask_event_dict(data: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v if k in STRUCTURAL_KEYS else mask_value(v) for k, v in data.items()}
+
+
+class MaskedEvent:
+    """What SQLTrackerStore.save reads of an event (``type_name``, ``as_dict()``), masked."""
+
+    def __init__(self, event: Any) -> None:
+        self.type_name = event.type_name
+        self._data = mask_event_dict(event.as_dict())
+
+    def as_dict(self) -> Dict[str, Any]:
+        return self._data
+
+
+def serialise_masked(tracker: Any) -> str:
+    """SerializedTrackerAsText.serialise_tracker with every event masked (the tracker is not changed)."""
+    dialogue = tracker.as_dialogue().as_dict()
+    dialogue["events"] = [mask_event_dict(e) for e in dialogue.get("events") or []]
+    return json.dumps(dialogue)
+
+
+def _mask_tracker_stores() -> None:
+    from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, SQLTrackerStore
+
+    if not getattr(SQLTrackerStore._additional_events, _MARK, False):
+        original_additional = SQLTrackerStore._additional_events
+
+        def _additional_events(self: Any, session: Any, tracker: Any) -> Any:
+            return [MaskedEvent(e) for e in original_additional(self, session, tracker)]
+
+        setattr(_additional_events, _MARK, True)
+        SQLTrackerStore._additional_events = _additional_events  # type: ignore[method-assign]
+    for store in (RedisTrackerStore, InMemoryTrackerStore):
+        if not getattr(store.serialise_tracker, _MARK, False):
+            fn = staticmethod(serialise_masked)
+            setattr(serialise_masked, _MARK, True)
+            store.serialise_tracker = fn  # type: ignore[assignment]
+
+
+# -- personal data and secrets: logs ----------------------------------------------------------
+
+def mask_log_text(text: str) -> str:
+    return _SECRET.sub(lambda m: (m.group(1) or m.group(2)) + "***", mask_pii(text))
+
+
+def mask_log_record(record: logging.LogRecord) -> logging.LogRecord:
+    """``record`` with its message (arguments included) and traceback masked, in place."""
+    try:
+        message, broken = record.getMessage(), False
+    except Exception:  # noqa: BLE001 - a bad format string: what can be shown, masked
+        message, broken = f"{record.msg!s} {record.args!r}", True
+    masked = mask_log_text(message)
+    if broken or masked != message:
+        record.msg, record.args = masked, None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = mask_log_text(logging.Formatter().formatException(record.exc_info))
+    elif record.exc_text:
+        record.exc_text = mask_log_text(record.exc_text)
+    return record
+
+
+class SecretLogFilter(logging.Filter):
+    """Sanic's access log keeps the URL in ``record.request``: its ``token=`` values go."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if isinstance(request, str):
+            record.request = mask_log_text(request)
+        return True
+
+
+def _install_log_masking() -> None:
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, _MARK, False):
+        def record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            return mask_log_record(factory(*args, **kwargs))
+
+        setattr(record_factory, _MARK, True)
+        logging.setLogRecordFactory(record_factory)
+    access = logging.getLogger("sanic.access")
+    if not any(isinstance(f, SecretLogFilter) for f in access.filters):
+        access.addFilter(SecretLogFilter())

@@ -8,10 +8,10 @@ What is added before Rasa starts (standard library and Rasa only):
   paths (webhooks, socket.io, ``/``) need none. In production the token must be at least
   32 characters (knowledge/environment.py).
 * CORS is limited to the portal's origins (``DVC_PORTAL_ORIGINS``), never ``*``.
-* ``bot.rasa_patches`` (masking of personal data, bounded messages, measured performance
-  fixes) are applied when Rasa loads the model, which imports ``bot.components``: before
-  the first message, and after Sanic's start-up rewrites its own HTTP methods (a patch of
-  ``sanic.http`` applied earlier is recompiled away by Sanic's TouchUp).
+* ``bot.rasa_patches`` (masking of personal data in messages, stores and logs, bounded
+  messages, measured performance fixes) are applied here, before Rasa logs anything, and
+  again when Rasa loads the model (``bot.components``); the Sanic patch waits for Sanic's
+  own start-up rewrite (see its docstring).
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ def main() -> int:
     except SettingError as exc:
         print(f"[rasa] configuration error: {exc}", file=sys.stderr)
         return 2
+    from bot import rasa_patches
+
+    rasa_patches.apply()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *args]

@@ -6,8 +6,10 @@
     export-nlu                       regenerate Rasa's lookup table from the catalogue
     check                            validate the knowledge base
     search "<query>" [--k 5] [--kinds procedure,guide] [--json]
-    eval --beir DIR | --dev [FILE]   retrieval quality figures as JSON
+    eval --beir DIR | --dev [FILE] | --catalogue [FILE] [--data-dir DIR]   retrieval quality figures as JSON
     serve                            run the knowledge service (FastAPI)
+    privacy purge [--days N]         delete conversations older than DVC_RETENTION_DAYS everywhere
+    privacy forget SENDER_ID         delete one conversation everywhere (a citizen's request)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Optional
@@ -58,10 +61,19 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from knowledge.evaluation import evaluate_beir, evaluate_dev
+    from pathlib import Path
+
+    from knowledge.evaluation import CATALOGUE_DIR, evaluate_beir, evaluate_catalogue, evaluate_dev
 
     if args.beir:
         report = evaluate_beir(args.beir, get_settings(), dense=not args.lexical_only)
+    elif args.catalogue is not None:
+        data_dir = Path(args.data_dir) if args.data_dir else CATALOGUE_DIR
+        if not data_dir.is_dir():
+            print(f"eval --catalogue: skipped, no imported catalogue at {data_dir} (build it with `make import`, "
+                  "which needs ../shared/data)", file=sys.stderr)
+            return 0
+        report = evaluate_catalogue(args.catalogue, data_dir, get_settings(), weights=args.weights)
     else:
         report = evaluate_dev(args.dev, get_settings(), weights=args.weights)
     print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -83,6 +95,44 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(get_settings(), workers=args.workers, log_level=args.log_level)
 
 
+def _cmd_privacy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from knowledge import privacy
+
+    os.umask(0o077)
+    stores = privacy.Stores(
+        tracker_db=Path(args.tracker_db) if args.tracker_db else privacy.default_stores().tracker_db,
+        redis_url=os.environ.get(privacy.REDIS_URL_ENV, "") if args.redis_url is None else args.redis_url,
+        desk_db=Path(args.desk_db) if args.desk_db else get_settings().desk_db,
+        seen_db=Path(args.seen_db) if args.seen_db else privacy.default_stores().seen_db)
+    if args.action == "purge":
+        days = args.days if args.days is not None else get_settings().retention_days
+        if days < 1:
+            raise SettingError("--days: the retention is at least one day")
+        deleted = privacy.purge(privacy.cutoff_for(days), stores)
+        print(json.dumps({"purged_older_than_days": days, "deleted": deleted}))
+    else:
+        print(json.dumps({"forgotten": True, "deleted": privacy.forget(args.sender_id, stores)}))
+    return 0
+
+
+def _add_privacy_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("privacy", help="retention (purge) and erasure (forget) of conversations; docs/PRIVACY.md")
+    actions = p.add_subparsers(dest="action", required=True)
+    purge = actions.add_parser("purge", help="delete everything older than DVC_RETENTION_DAYS")
+    purge.add_argument("--days", type=int, default=None, help="retention in days (default DVC_RETENTION_DAYS, 30)")
+    forget = actions.add_parser("forget", help="delete one conversation (sender id, e.g. web:…, fb:…) everywhere")
+    forget.add_argument("sender_id")
+    for q in (purge, forget):
+        q.add_argument("--tracker-db", default="", help="Rasa's SQLite tracker store (default RASA_TRACKER_DB, "
+                       "else var/tracker.db)")
+        q.add_argument("--redis-url", default=None, help="Redis of the tracker store (default DVC_REDIS_URL; '' none)")
+        q.add_argument("--desk-db", default="", help="the desk database (default KNOWLEDGE_DESK_DB)")
+        q.add_argument("--seen-db", default="", help="the webhook redelivery memory (default DVC_SEEN_DB)")
+        q.set_defaults(func=_cmd_privacy)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,8 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--beir", metavar="DIR")
     g.add_argument("--dev", nargs="?", const="", metavar="FILE")
+    g.add_argument("--catalogue", nargs="?", const="", metavar="FILE",
+                   help="catalogue dev set (default tests/data/catalogue_questions.yaml) over --data-dir")
+    p.add_argument("--data-dir", default="", metavar="DIR",
+                   help="imported knowledge base for --catalogue (default var/full-kb, from `make import`)")
     p.add_argument("--lexical-only", action="store_true")
-    p.add_argument("--weights", default="", help="comma-separated dense weights to compare (dev set)")
+    p.add_argument("--weights", default="", help="comma-separated dense weights to compare (dev sets)")
     p.set_defaults(func=_cmd_eval)
     p = sub.add_parser("serve", help="run the knowledge service (KNOWLEDGE_HOST, KNOWLEDGE_PORT)")
     p.add_argument("--workers", type=int, default=None,
@@ -116,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ingest_command(sub)
     sub.add_parser("export-nlu", help="write Rasa lookup tables generated from the catalogue").set_defaults(
         func=_cmd_export_nlu)
+    _add_privacy_command(sub)
     return parser
 
 

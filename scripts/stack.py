@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("VENV", ROOT / ".venv"))
 VENV_RASA = Path(os.environ.get("VENV_RASA", ROOT / ".venv-rasa"))
 MODELS = ROOT / "models"
+PURGE_EVERY_SECONDS = 24 * 3600
 
 
 def free_port() -> int:
@@ -327,14 +328,29 @@ class Stack:
                 child.log.close()
         self.children.clear()
 
+    def purge(self) -> bool:
+        """Delete what is older than the retention period from every store (docs/PRIVACY.md)."""
+        cmd = [str(VENV / "bin" / "python"), "-m", "knowledge", "privacy", "purge"]
+        result = subprocess.run(cmd, cwd=ROOT, env=self._env(), capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            print(f"[run] retention purge failed (exit {result.returncode}); it is retried in "
+                  f"{PURGE_EVERY_SECONDS // 3600} h", file=sys.stderr)
+            return False
+        return True
+
     def wait(self) -> int:
-        """Block until one child exits; returns its code (the caller then stops the rest)."""
+        """Block until one child exits; returns its code (the caller then stops the rest). Purges
+        the stores once at the start and then every PURGE_EVERY_SECONDS."""
+        next_purge = time.monotonic()
         while True:
             for child in self.children:
                 code = child.proc.poll()
                 if code is not None:
                     print(f"[run] {child.name} exited with code {code}", file=sys.stderr)
                     return code or 1
+            if time.monotonic() >= next_purge:
+                self.purge()
+                next_purge = time.monotonic() + PURGE_EVERY_SECONDS
             time.sleep(0.5)
 
     def __enter__(self) -> Stack:

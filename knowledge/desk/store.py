@@ -139,6 +139,7 @@ class DeskStore:
     def _db(self) -> Iterator[sqlite3.Connection]:
         conn = sqlite3.connect(self.path, timeout=10)
         conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA secure_delete=ON")  # purged rows are overwritten, not left in free pages
         try:
             yield conn
             conn.commit()
