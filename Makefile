@@ -76,8 +76,31 @@ E2E_REQUIRED ?= 0
 test: setup check train core-test
 	E2E_REQUIRED=$(E2E_REQUIRED) $(PY) -m pytest -q -rs tests
 
+# The full national catalogue (../shared/data, absent on some machines: then skipped, never an error),
+# curated procedures taking precedence over imported ones with the same code. Serve it with
+# KNOWLEDGE_DATA_DIR=var/full-kb make run.
+SHARED_DATA := $(abspath ../shared/data)
+FULL_KB := var/full-kb
+.PHONY: import
+import: $(STAMPS)/venv
+	@if [ -d "$(SHARED_DATA)/dvcqg" ] && [ -d "$(SHARED_DATA)/bqp-structured" ]; then \
+	  echo "make import: $(SHARED_DATA) -> $(FULL_KB)"; \
+	  $(PY) -m knowledge import --dvcqg "$(SHARED_DATA)/dvcqg" --bqp "$(SHARED_DATA)/bqp-structured" \
+	    --out $(FULL_KB) --with-embedded --with-curated; \
+	else echo "make import: skipped, $(SHARED_DATA)/dvcqg and bqp-structured are not on this machine"; fi
+
+# Embedded dev set, then (when ../shared/data exists) the catalogue dev set over the full import,
+# re-imported when the import is missing or older than the curated data or the importers.
 eval: $(STAMPS)/venv
 	$(PY) -m knowledge eval --dev
+	@if [ -d "$(SHARED_DATA)/dvcqg" ]; then \
+	  if [ ! -f $(FULL_KB)/import-report.json ] || \
+	     [ -n "$$(find knowledge/data knowledge/catalogue \( -name '*.yaml' -o -name '*.py' \) \
+	           -newer $(FULL_KB)/import-report.json -print -quit)" ]; then \
+	    $(MAKE) --no-print-directory import || exit 1; \
+	  fi; \
+	  $(PY) -m knowledge eval --catalogue --data-dir $(FULL_KB); \
+	else echo "make eval: catalogue figures skipped, $(SHARED_DATA) is not on this machine"; fi
 
 bench: setup train
 	$(PY) bench/search_latency.py

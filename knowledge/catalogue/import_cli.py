@@ -1,15 +1,20 @@
 """The ``import`` sub-command: build a knowledge base from the procedure datasets in ``../shared``.
 
-    python -m knowledge import [--dvcqg DIR] [--bqp DIR] --out DIR [--with-embedded]
+    python -m knowledge import [--dvcqg DIR] [--bqp DIR] --out DIR [--with-embedded] [--with-curated]
 
 Writes ``DIR/procedures/<ministry>.yaml`` and ``DIR/import-report.json``; with
 ``--with-embedded`` the embedded ``guides/`` and ``directives/`` are copied too, so that
-``KNOWLEDGE_DATA_DIR=DIR`` is a complete knowledge base. Prints a one-line JSON summary.
+``KNOWLEDGE_DATA_DIR=DIR`` is a complete knowledge base. With ``--with-curated`` the
+hand-written procedures of the embedded base go into ``DIR/procedures/curated.yaml`` and
+take precedence over imported records with the same code (id or ``code`` field): the
+imported copy is dropped and reported as a ``superseded`` warning. ``make import`` uses both.
+Prints a one-line JSON summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -17,19 +22,49 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from knowledge.catalogue.importers import import_bqp, import_dvcqg, write_catalogue
-from knowledge.catalogue.loader import DEFAULT_DATA_DIR
+from knowledge.catalogue.importers import ImportFailure, ImportResult, import_bqp, import_dvcqg, write_catalogue
+from knowledge.catalogue.loader import DEFAULT_DATA_DIR, load_knowledge_base
 from knowledge.errors import KnowledgeBaseError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_DVCQG = PROJECT_ROOT.parent / "shared" / "data" / "dvcqg"
 DEFAULT_BQP = PROJECT_ROOT.parent / "shared" / "data" / "bqp-structured"
 EMBEDDED_KINDS = ("guides", "directives")
+CURATED = "curated"
 
 
-def run_import(dvcqg: Path, bqp: Path, out: Path, *, with_embedded: bool = False,
+def curated_result(data_dir: Path = DEFAULT_DATA_DIR) -> ImportResult:
+    """The hand-written procedures of a knowledge base, as an import result written to ``curated.yaml``."""
+    procedures = list(load_knowledge_base(data_dir).procedures.values())
+    return ImportResult(procedures=procedures, failures=[], warnings=[], source=CURATED,
+                        folder=str(Path(data_dir) / "procedures"), files=len(procedures),
+                        groups={p.id: CURATED for p in procedures})
+
+
+def drop_superseded(result: ImportResult, curated: ImportResult) -> ImportResult:
+    """``result`` without the records a curated one replaces (same id, or same portal code)."""
+    owner: dict[str, str] = {}
+    for proc in curated.procedures:
+        owner[proc.id] = proc.id
+        if proc.code:
+            owner.setdefault(proc.code, proc.id)
+    kept, superseded = [], []
+    for proc in result.procedures:
+        by = owner.get(proc.id) or (owner.get(proc.code) if proc.code else None)
+        if by is None:
+            kept.append(proc)
+            continue
+        superseded.append(ImportFailure(file=result.source, code=proc.id,
+                                        reason=f"superseded: curated record {by} takes precedence"))
+    return dataclasses.replace(result, procedures=kept, warnings=[*result.warnings, *superseded])
+
+
+def run_import(dvcqg: Path, bqp: Path, out: Path, *, with_embedded: bool = False, with_curated: bool = False,
                checked_on: Optional[dt.date] = None) -> dict[str, Any]:
-    """Import both sources into ``out`` and return the summary printed by the CLI."""
+    """Import both sources into ``out`` and return the summary printed by the CLI.
+
+    With ``with_curated`` the embedded procedures are written first and win over imported copies.
+    """
     started = time.perf_counter()
     for label, folder in (("--dvcqg", dvcqg), ("--bqp", bqp)):
         if not Path(folder).is_dir():
@@ -37,13 +72,17 @@ def run_import(dvcqg: Path, bqp: Path, out: Path, *, with_embedded: bool = False
     checked_on = checked_on or dt.date.today()
     dvcqg_result = import_dvcqg(Path(dvcqg), checked_on)
     bqp_result = import_bqp(Path(bqp), checked_on)
-    report = write_catalogue([dvcqg_result, bqp_result], Path(out))
+    results = [dvcqg_result, bqp_result]
+    if with_curated:
+        curated = curated_result()
+        results = [curated, *(drop_superseded(r, curated) for r in results)]
+    report = write_catalogue(results, Path(out))
     if with_embedded:
         for kind in EMBEDDED_KINDS:
             source = DEFAULT_DATA_DIR / kind
             if source.is_dir():
                 shutil.copytree(source, Path(out) / kind, dirs_exist_ok=True)
-    return {
+    summary: dict[str, Any] = {
         "imported": report["imported"],
         "dvcqg": report["sources"]["dvcqg"]["written"],
         "bqp": report["sources"]["bqp"]["written"],
@@ -51,10 +90,15 @@ def run_import(dvcqg: Path, bqp: Path, out: Path, *, with_embedded: bool = False
         "warnings": report["warnings"],
         "seconds": round(time.perf_counter() - started, 2),
     }
+    if with_curated:
+        summary["curated"] = report["sources"][CURATED]["written"]
+        summary["superseded"] = report["warnings_by_kind"].get("superseded", 0)
+    return summary
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    summary = run_import(args.dvcqg, args.bqp, args.out, with_embedded=args.with_embedded)
+    summary = run_import(args.dvcqg, args.bqp, args.out, with_embedded=args.with_embedded,
+                         with_curated=args.with_curated)
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 
@@ -72,4 +116,7 @@ def add_import_command(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="knowledge base folder to write")
     p.add_argument("--with-embedded", action="store_true",
                    help="also copy the embedded guides/ and directives/ so that DIR is a complete knowledge base")
+    p.add_argument("--with-curated", action="store_true",
+                   help="also write the embedded (hand-written) procedures; they replace imported records "
+                        "with the same code")
     p.set_defaults(func=_cmd_import)
