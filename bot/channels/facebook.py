@@ -15,6 +15,15 @@ Configured in credentials.yml as ``bot.channels.facebook.MessengerInput`` (keys 
   blocking ``fbmessenger`` client), retried with backoff on network errors, 5xx and
   throttling. Text and buttons are rendered with the shared formatting layer
   (``bot.channels.formatting``) within Messenger's limits, and no button is dropped.
+* Conversations are ``fb:<psid>`` in Rasa. The output channel strips the prefix before calling
+  the Graph API and refuses (logs, sends nothing) a recipient without it, so an operator API
+  call for another channel's conversation can never make the Page send.
+* Replays: an event older than Meta's retry horizon (``REPLAY_HORIZON_S``) or dated more than
+  ``CLOCK_SKEW_S`` in the future is answered 200 and not processed. Redelivered message ids are
+  remembered across workers (Redis, ``DVC_REDIS_URL``) or, without Redis, across restarts in
+  ``DVC_SEEN_DB`` (bot/channels/ordering.py), for that horizon.
+* Only safe links leave (bot/channels/safety.py): a link button, element or attachment with
+  another URL is dropped.
 * Logs never contain message text, tokens or PSIDs (senders appear as a short hash).
 
 Imported by the Rasa server: standard library, Rasa, aiohttp and sanic only.
@@ -28,6 +37,7 @@ import hmac
 import json
 import logging
 import random
+import time
 import unicodedata
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
@@ -47,7 +57,8 @@ from bot.channels.formatting import (
     shorten_title,
     split_text,
 )
-from bot.channels.ordering import RecentIds, SenderLocks, SharedIds, SharedOrder
+from bot.channels.ordering import RecentIds, SenderLocks, SharedOrder, redelivery_memory
+from bot.channels.safety import safe_buttons, safe_link, scrub_links
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +78,14 @@ QUICK_REPLY_PROMPT = "Bạn có thể chọn nhanh:"
 MORE_LINKS = "Liên kết khác:"
 MORE_OPTIONS = "Lựa chọn khác:"
 
+PREFIX = "fb:"
+# Meta retries a webhook delivery that failed "immediately, then a few more times with decreasing
+# frequency over the next 36 hours" (Graph API webhooks documentation, "Event Notifications";
+# [check] the Messenger Platform page mentions 8 hours of retries for failed deliveries). The
+# longer figure is used: an event older than this is a replay, not a retry.
+REPLAY_HORIZON_S = 36 * 3600
+CLOCK_SKEW_S = 5 * 60  # an event's timestamp may be this far in our future (clocks differ)
+
 # Graph error codes that mean "try again later" even when the HTTP status is 4xx:
 # 1/2 unknown/temporary, 4/17/32/613 rate limits, 1200 temporary send failure.
 TRANSIENT_GRAPH_CODES = {1, 2, 4, 17, 32, 613, 1200}
@@ -74,7 +93,30 @@ TRANSIENT_GRAPH_CODES = {1, 2, 4, 17, 32, 613, 1200}
 
 def pseudonym(psid: str) -> str:
     """A short stable hash of a PSID for logs (the PSID itself is personal data)."""
+    psid = psid[len(PREFIX):] if psid.startswith(PREFIX) else psid
     return "fb:" + hashlib.sha256(("messenger-psid:" + psid).encode("utf-8")).hexdigest()[:12]
+
+
+def platform_id(recipient_id: str) -> Optional[str]:
+    """The PSID of a ``fb:<psid>`` conversation; None for any other channel's conversation."""
+    if not isinstance(recipient_id, str) or not recipient_id.startswith(PREFIX):
+        return None
+    return recipient_id[len(PREFIX):] or None
+
+
+def event_age_problem(timestamp: Any, now_ms: float) -> Optional[str]:
+    """Why an event's ``timestamp`` (ms) makes it a replay, or None when it is fresh."""
+    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, str)):
+        return "no timestamp"
+    try:
+        ts = float(timestamp)
+    except ValueError:
+        return "no timestamp"
+    if ts < now_ms - REPLAY_HORIZON_S * 1000:
+        return "older than the retry horizon"
+    if ts > now_ms + CLOCK_SKEW_S * 1000:
+        return "dated in the future"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,8 +224,11 @@ def _fit_payload(button: NeutralButton) -> str:
 
 def template_button(button: NeutralButton) -> Dict[str, Any]:
     title = shorten_title(button.title, LIMITS.button_title)
-    if button.is_link:
-        return {"type": "web_url", "url": button.url, "title": title}
+    if button.is_link:  # only safe links get here (safe_buttons); checked again, cheaply
+        url = safe_link(button.url)
+        if url is None:
+            return {"type": "postback", "title": title, "payload": _fit_payload(NeutralButton(button.title))}
+        return {"type": "web_url", "url": url, "title": title}
     return {"type": "postback", "title": title, "payload": _fit_payload(button)}
 
 
@@ -219,10 +264,20 @@ class MessengerOutput(OutputChannel):
         self.client = client
 
     async def _send(self, recipient_id: str, message: Dict[str, Any]) -> bool:
-        return await self.client.send_message(recipient_id, message)
+        psid = platform_id(recipient_id)
+        if psid is None:
+            logger.error("facebook: refused to send to a conversation of another channel (%s)",
+                         pseudonym(str(recipient_id)))
+            return False
+        return await self.client.send_message(psid, message)
 
     async def send_action(self, recipient_id: str, sender_action: str) -> None:
-        await self.client.send_action(recipient_id, sender_action)
+        psid = platform_id(recipient_id)
+        if psid is None:
+            logger.error("facebook: refused a sender action for a conversation of another channel (%s)",
+                         pseudonym(str(recipient_id)))
+            return
+        await self.client.send_action(psid, sender_action)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text or "", LIMITS.text):
@@ -230,11 +285,13 @@ class MessengerOutput(OutputChannel):
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
                                      **kwargs: Any) -> None:
-        await self._send_with_buttons(recipient_id, text, neutral_buttons(buttons), quick=False)
+        await self._send_with_buttons(recipient_id, text, neutral_buttons(safe_buttons(buttons, "facebook")),
+                                      quick=False)
 
     async def send_quick_replies(self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]],
                                  **kwargs: Any) -> None:
-        await self._send_with_buttons(recipient_id, text, neutral_buttons(quick_replies), quick=True)
+        await self._send_with_buttons(recipient_id, text, neutral_buttons(safe_buttons(quick_replies, "facebook")),
+                                      quick=True)
 
     async def _send_with_buttons(self, recipient_id: str, text: str, buttons: List[NeutralButton],
                                  quick: bool) -> None:
@@ -274,22 +331,36 @@ class MessengerOutput(OutputChannel):
                 "buttons": [template_button(b) for b in chunk]}}})
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self._send(recipient_id, {"attachment": {"type": "image", "payload": {"url": image,
+        url = safe_link(image)
+        if url is None or not url.startswith("https://"):
+            logger.warning("facebook: an image with an unsafe URL was not sent")
+            return
+        await self._send(recipient_id, {"attachment": {"type": "image", "payload": {"url": url,
                                                                                     "is_reusable": True}}})
 
     async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         if isinstance(attachment, dict):
-            await self._send(recipient_id, {"attachment": attachment})
+            cleaned = scrub_links(attachment)
+            if cleaned is None:
+                logger.warning("facebook: an attachment with an unsafe link was not sent")
+                return
+            await self._send(recipient_id, {"attachment": cleaned})
         else:
             await self.send_text_message(recipient_id, str(attachment))
 
     async def send_elements(self, recipient_id: str, elements: Iterable[Dict[str, Any]], **kwargs: Any) -> None:
         items = []
         for element in elements:
-            element = dict(element)
-            if element.get("buttons"):
-                element["buttons"] = [template_button(b) for b in neutral_buttons(element["buttons"])]
-            items.append(element)
+            buttons = element.get("buttons") if isinstance(element, dict) else None
+            cleaned = scrub_links({k: v for k, v in element.items() if k != "buttons"}) \
+                if isinstance(element, dict) else None
+            if cleaned is None:
+                logger.warning("facebook: an element with an unsafe link was not sent")
+                continue
+            if buttons:
+                cleaned["buttons"] = [template_button(b) for b in
+                                      neutral_buttons(safe_buttons(buttons, "facebook"))][:LIMITS.buttons]
+            items.append(cleaned)
         for chunk in [items[i:i + 10] for i in range(0, len(items), 10)]:  # generic template: ≤ 10 elements
             await self._send(recipient_id, {"attachment": {"type": "template", "payload": {
                 "template_type": "generic", "elements": chunk}}})
@@ -297,8 +368,11 @@ class MessengerOutput(OutputChannel):
     async def send_custom_json(self, recipient_id: str, json_message: Union[List, Dict[str, Any]],
                                **kwargs: Any) -> None:
         for message in json_message if isinstance(json_message, list) else [json_message]:
-            if isinstance(message, dict):
-                await self._send(recipient_id, message)
+            cleaned = scrub_links(message) if isinstance(message, dict) else None
+            if cleaned is None:
+                logger.warning("facebook: a custom payload with an unsafe link (or not an object) was not sent")
+                continue
+            await self._send(recipient_id, cleaned)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,7 +400,8 @@ class MessengerInput(FacebookInput):
         self._locks = SenderLocks()
         self._tasks: Set[asyncio.Task] = set()
         self._seen = RecentIds(4096)  # recent message ids (Meta redelivers)
-        self._shared_seen = SharedIds("facebook")  # the same across Rasa workers
+        # The same across Rasa workers (Redis) or across restarts (SQLite), for the retry horizon.
+        self._shared_seen = redelivery_memory("facebook", REPLAY_HORIZON_S + CLOCK_SKEW_S)
         self._order = SharedOrder("facebook")  # a user's messages in order across Rasa workers
         if not self.fb_secret:
             logger.error("facebook: no app secret configured; every webhook POST will be refused")
@@ -411,6 +486,10 @@ class MessengerInput(FacebookInput):
             text = str(payload)
         else:
             return 0  # delivery, read, reaction, referral, optin…: nothing to answer
+        problem = event_age_problem(event.get("timestamp"), time.time() * 1000)
+        if problem:
+            logger.warning("facebook: event from %s refused as a replay (%s)", pseudonym(sender_id), problem)
+            return 0
         if mid and not self._seen.first_time(str(mid)):
             logger.info("facebook: redelivered message from %s ignored", pseudonym(sender_id))
             return 0
@@ -428,12 +507,13 @@ class MessengerInput(FacebookInput):
                       metadata: Optional[Dict[str, Any]], ticket: Optional[int] = None) -> None:
         async with self._order.turn(sender_id, ticket), self._locks.hold(sender_id):
             out = MessengerOutput(self.client)
+            conversation = PREFIX + sender_id
             try:
                 if attachment or text is None:
-                    await out.send_text_message(sender_id, ATTACHMENT_REPLY)
+                    await out.send_text_message(conversation, ATTACHMENT_REPLY)
                     return
-                await out.send_action(sender_id, "typing_on")
-                await on_new_message(UserMessage(text, out, sender_id, input_channel=self.name(),
+                await out.send_action(conversation, "typing_on")
+                await on_new_message(UserMessage(text, out, conversation, input_channel=self.name(),
                                                  message_id=mid, metadata=metadata))
             except Exception:
                 logger.exception("facebook: handling a message from %s failed", pseudonym(sender_id))

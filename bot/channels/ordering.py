@@ -17,20 +17,30 @@ expiry), when the stack runs several Rasa workers (``DVC_REDIS_URL``). A redeliv
 reach another worker than the first delivery; the local memory stays the fast path.
 When Redis cannot be reached the message is handled (a rare duplicate answer is better
 than a lost question) and the failure is logged.
+
+``SeenDb``: the same memory without Redis, in a small SQLite file (``DVC_SEEN_DB``, mode 600),
+so that a redelivery after a restart of the one Rasa process is still recognised. Keys are
+stored hashed (a fallback key may contain a user id) and expire after the platform's retry
+horizon. ``redelivery_memory`` picks Redis (``DVC_REDIS_URL``), else the SQLite file, else
+nothing beyond the process's own ``RecentIds``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
+import sqlite3
 import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Dict, List, Optional
+from pathlib import Path
+from typing import Any, AsyncIterator, Dict, List, Optional, Union
 
 logger = logging.getLogger(__name__)
 REDIS_URL_ENV = "DVC_REDIS_URL"
+SEEN_DB_ENV = "DVC_SEEN_DB"
 
 
 class SenderLocks:
@@ -168,3 +178,98 @@ class SharedIds:
             logger.warning("%s: shared duplicate check unavailable (%s); handling the message",
                            self._redis.namespace, type(exc).__name__)
             return True
+
+
+_SEEN_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,           -- sha256 of the message id
+    expires_at REAL NOT NULL,    -- unix seconds
+    PRIMARY KEY (namespace, key)
+)
+"""
+
+
+class SeenDb:
+    """Message ids already handled, in SQLite (standard library), surviving a restart."""
+
+    PURGE_EVERY = 500  # first_time calls between two deletions of expired rows
+
+    def __init__(self, path: Union[str, Path], namespace: str, ttl_seconds: float) -> None:
+        self.path = Path(path)
+        self.namespace = namespace
+        self.ttl = float(ttl_seconds)
+        self._conn: Optional[sqlite3.Connection] = None
+        self._calls = 0
+
+    @property
+    def enabled(self) -> bool:
+        return True
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)  # created private, never world-readable
+            os.close(fd)
+            os.chmod(self.path, 0o600)
+            conn = sqlite3.connect(str(self.path), timeout=5.0, isolation_level=None, check_same_thread=False)
+            conn.execute(_SEEN_SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def first_time_sync(self, key: str, now: Optional[float] = None) -> bool:
+        now = time.time() if now is None else now
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM seen WHERE namespace = ? AND key = ? AND expires_at <= ?",
+                         (self.namespace, digest, now))
+            cur = conn.execute("INSERT OR IGNORE INTO seen (namespace, key, expires_at) VALUES (?, ?, ?)",
+                               (self.namespace, digest, now + self.ttl))
+            first = cur.rowcount == 1
+            self._calls += 1
+            if self._calls % self.PURGE_EVERY == 1:
+                conn.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return first
+
+    async def first_time(self, key: str) -> bool:
+        """True unless this key was already taken within the horizon (by this or an earlier process)."""
+        try:
+            return self.first_time_sync(key)
+        except (sqlite3.Error, OSError) as exc:  # never drop a citizen's message over the dedup store
+            logger.warning("%s: duplicate store %s unavailable (%s); handling the message",
+                           self.namespace, SEEN_DB_ENV, type(exc).__name__)
+            return True
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class NoMemory:
+    """No shared memory configured: only the process's RecentIds."""
+
+    enabled = False
+
+    async def first_time(self, key: str) -> bool:
+        return True
+
+
+def redelivery_memory(namespace: str, ttl_seconds: float,
+                      env: Optional[Dict[str, str]] = None) -> Union[SharedIds, SeenDb, NoMemory]:
+    """Redis when ``DVC_REDIS_URL`` is set, else the SQLite file ``DVC_SEEN_DB``, else none (warned)."""
+    env = dict(os.environ) if env is None else env
+    if env.get(REDIS_URL_ENV):
+        return SharedIds(namespace, ttl_seconds=int(ttl_seconds), url=env[REDIS_URL_ENV])
+    path = env.get(SEEN_DB_ENV, "")
+    if path:
+        return SeenDb(path, namespace, ttl_seconds)
+    logger.warning("%s: neither %s nor %s set; redeliveries after a restart will be answered again",
+                   namespace, REDIS_URL_ENV, SEEN_DB_ENV)
+    return NoMemory()

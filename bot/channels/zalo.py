@@ -24,6 +24,13 @@ template attachment (``oa.query.hide`` for payloads, ``oa.open.url`` for links),
 rate-limit error are retried with exponential backoff; an invalid/expired access token (Zalo
 error -216 / -124, or HTTP 401) triggers one refresh (bot/channels/zalo_token.py) and one retry.
 
+Conversations are ``zalo:<user id>`` in Rasa; the output channel strips the prefix before calling
+Zalo and refuses (logs, sends nothing) a recipient without it, so an operator API call for another
+channel's conversation can never make the OA send. Events older than Zalo's retry horizon
+(``REPLAY_HORIZON_S``) or dated more than ``CLOCK_SKEW_S`` ahead are answered 200 and dropped as
+replays; handled ids are remembered across workers (Redis) or across restarts (``DVC_SEEN_DB``).
+Only safe links leave (bot/channels/safety.py): an ``oa.open.url`` button with another URL is dropped.
+
 Logs never contain message text, tokens or user ids in clear (ids are hashed).
 Imported by the Rasa server: standard library, Rasa, aiohttp and sanic only.
 """
@@ -34,6 +41,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 import traceback
 import unicodedata
 from dataclasses import dataclass
@@ -53,7 +61,8 @@ from bot.channels.formatting import (
     shorten_title,
     split_text,
 )
-from bot.channels.ordering import RecentIds, SenderLocks, SharedIds, SharedOrder
+from bot.channels.ordering import RecentIds, SenderLocks, SharedOrder, redelivery_memory
+from bot.channels.safety import safe_buttons, safe_link, scrub_links
 from bot.channels.zalo_signature import HEADER, TIMESTAMP_HEADER, timestamp_candidates, verify
 from bot.channels.zalo_token import TokenRefreshError, ZaloTokenStore
 
@@ -62,6 +71,12 @@ logger = logging.getLogger(__name__)
 LIMITS = ChannelLimits(text=2000, buttons=5, button_title=35)
 MAX_BODY_BYTES = 256 * 1024
 DEDUP_SIZE = 10_000
+PREFIX = "zalo:"
+# [check] Zalo's OA webhook documentation does not state how long a failed delivery is retried
+# (developers.zalo.me only says an unhealthy webhook is retried and then disabled); 24 h is a
+# conservative bound. An event older than this is a replay, not a retry.
+REPLAY_HORIZON_S = 24 * 3600
+CLOCK_SKEW_S = 5 * 60  # an event's timestamp may be this far in our future (clocks differ)
 
 # Zalo answers HTTP 200 with {"error": <code>, "message": ...}. [check] Codes from community
 # integrations, not Zalo's own table: -216 (and -124) = access token invalid/expired;
@@ -84,6 +99,28 @@ BUTTONS_ONLY_TEXT = "Mời bạn chọn:"
 def hashed(value: Any) -> str:
     """A stable, non-reversible tag for logs (user ids never appear in clear)."""
     return hashlib.sha256(f"zalo:{value}".encode()).hexdigest()[:12]
+
+
+def platform_id(recipient_id: Any) -> Optional[str]:
+    """The Zalo user id of a ``zalo:<user id>`` conversation; None for another channel's."""
+    if not isinstance(recipient_id, str) or not recipient_id.startswith(PREFIX):
+        return None
+    return recipient_id[len(PREFIX):] or None
+
+
+def event_age_problem(timestamp: Any, now_ms: float) -> Optional[str]:
+    """Why an event's ``timestamp`` (ms, a string in Zalo's events) makes it a replay, or None."""
+    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, str)):
+        return "no timestamp"
+    try:
+        ts = float(timestamp)
+    except ValueError:
+        return "no timestamp"
+    if ts < now_ms - REPLAY_HORIZON_S * 1000:
+        return "older than the retry horizon"
+    if ts > now_ms + CLOCK_SKEW_S * 1000:
+        return "dated in the future"
+    return None
 
 
 def _describe(exc: BaseException) -> str:
@@ -223,8 +260,9 @@ class ZaloClient:
 
 def zalo_button(button: NeutralButton) -> Dict[str, Any]:
     title = shorten_title(button.title, LIMITS.button_title)
-    if button.is_link:
-        return {"title": title, "type": "oa.open.url", "payload": {"url": button.url}}
+    url = safe_link(button.url) if button.is_link else None
+    if url is not None:
+        return {"title": title, "type": "oa.open.url", "payload": {"url": url}}
     return {"title": title, "type": "oa.query.hide", "payload": button.payload or button.title}
 
 
@@ -237,7 +275,7 @@ def button_message(text: str, buttons: List[NeutralButton]) -> Dict[str, Any]:
 def render(text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
     """Channel-neutral text (+ buttons) → the Zalo message bodies to send, in order."""
     parts = split_text(text or "", LIMITS.text)
-    nbuttons = neutral_buttons(buttons)
+    nbuttons = neutral_buttons(safe_buttons(buttons, "zalo"))
     if not nbuttons:
         return [{"text": p} for p in parts]
     messages: List[Dict[str, Any]] = [{"text": p} for p in parts[:-1]]
@@ -259,8 +297,12 @@ class ZaloOutput(OutputChannel):
         return "zalo"
 
     async def _send_all(self, recipient_id: str, messages: List[Dict[str, Any]]) -> None:
+        user_id = platform_id(recipient_id)
+        if user_id is None:
+            logger.error("zalo: refused to send to a conversation of another channel (%s)", hashed(recipient_id))
+            return
         for message in messages:
-            await self.client.send(recipient_id, message)
+            await self.client.send(user_id, message)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send_all(recipient_id, render(text))
@@ -274,7 +316,11 @@ class ZaloOutput(OutputChannel):
         await self.send_text_with_buttons(recipient_id, text, quick_replies)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self._send_all(recipient_id, render(image))
+        url = safe_link(image)
+        if url is None:
+            logger.warning("zalo: an image with an unsafe URL was not sent")
+            return
+        await self._send_all(recipient_id, render(url))
 
     async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         if isinstance(attachment, str):
@@ -287,7 +333,11 @@ class ZaloOutput(OutputChannel):
         # rather than shown to the citizen as raw JSON.
         zalo_message = json_message.get("zalo") if isinstance(json_message, dict) else None
         if isinstance(zalo_message, dict):
-            await self.client.send(recipient_id, zalo_message)
+            cleaned = scrub_links(zalo_message)
+            if cleaned is None:
+                logger.warning("zalo: a custom payload with an unsafe link was not sent")
+                return
+            await self._send_all(recipient_id, [cleaned])
         else:
             logger.debug("zalo: custom payload without a 'zalo' message; skipped")
 
@@ -318,7 +368,8 @@ class ZaloInput(InputChannel):
         self._tasks: Set[asyncio.Task] = set()
         self._locks = SenderLocks()
         self._seen = RecentIds(DEDUP_SIZE)
-        self._shared_seen = SharedIds("zalo")  # the same across Rasa workers
+        # The same across Rasa workers (Redis) or across restarts (SQLite), for the retry horizon.
+        self._shared_seen = redelivery_memory("zalo", REPLAY_HORIZON_S + CLOCK_SKEW_S)
         self._order = SharedOrder("zalo")  # a user's messages in order across Rasa workers
 
     def get_output_channel(self) -> Optional[OutputChannel]:
@@ -358,28 +409,34 @@ class ZaloInput(InputChannel):
         msg_id = str(message.get("msg_id") or "")
         if not user_id:
             return "ignored (no user)"
+        problem = event_age_problem(event.get("timestamp"), time.time() * 1000)
+        if problem:
+            logger.warning("zalo: event from %s refused as a replay (%s)", hashed(user_id), problem)
+            return f"replay ({problem}, dropped)"
         key = msg_id or f"{name}:{user_id}:{event.get('timestamp')}"
         if not self._first_time(key) or not await self._shared_seen.first_time(key):
             return "duplicate (dropped)"
 
+        conversation = PREFIX + user_id
         if name == "user_send_text":
             text = unicodedata.normalize("NFC", str(message.get("text") or "")).strip()
             if not text:
                 return "ignored (empty text)"
 
             async def to_rasa() -> None:
-                await on_new_message(UserMessage(text, ZaloOutput(self.client), user_id, input_channel=self.name(),
-                                                 message_id=msg_id or None, metadata={"msg_id": msg_id or None}))
+                await on_new_message(UserMessage(text, ZaloOutput(self.client), conversation,
+                                                 input_channel=self.name(), message_id=msg_id or None,
+                                                 metadata={"msg_id": msg_id or None}))
 
             await self._queue(user_id, "message", to_rasa)
             return "text → dialogue"
         if name == "follow":
             await self._queue(user_id, "welcome",
-                              lambda: ZaloOutput(self.client).send_text_message(user_id, WELCOME_TEXT))
+                              lambda: ZaloOutput(self.client).send_text_message(conversation, WELCOME_TEXT))
             return "follow → welcome"
         if name.startswith("user_send_"):
             await self._queue(user_id, "text-only notice",
-                              lambda: ZaloOutput(self.client).send_text_message(user_id, TEXT_ONLY_TEXT))
+                              lambda: ZaloOutput(self.client).send_text_message(conversation, TEXT_ONLY_TEXT))
             return "non-text → notice"
         return "ignored"
 

@@ -168,8 +168,9 @@ def sign(raw: bytes, secret: str = APP_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
-def text_event(psid: str, text: str, **message: Any) -> dict[str, Any]:
-    return {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": int(time.time() * 1000),
+def text_event(psid: str, text: str, timestamp: int | None = None, **message: Any) -> dict[str, Any]:
+    return {"sender": {"id": psid}, "recipient": {"id": PAGE_ID},
+            "timestamp": int(time.time() * 1000) if timestamp is None else timestamp,
             "message": {"mid": "m_" + uuid.uuid4().hex, "text": text, **message}}
 
 
@@ -208,10 +209,19 @@ class FbStack:
         except urllib.error.HTTPError as e:
             return int(e.code), e.read().decode()
 
+    def api(self, path: str, body: Any = None) -> Any:
+        """Rasa's HTTP API (behind its token), as an operator tool would call it."""
+        sep = "&" if "?" in path else "?"
+        url = f"{self.stack.config.rasa_url}{path}{sep}token={urllib.parse.quote(self.stack.config.api_token)}"
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
+                                     method="GET" if body is None else "POST")
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return json.loads(resp.read())
+
     def user_events(self, psid: str) -> list[dict[str, Any]]:
-        url = f"{self.stack.config.rasa_url}/conversations/{urllib.parse.quote(psid)}/tracker"
-        with urllib.request.urlopen(url, timeout=30) as resp:
-            tracker = json.loads(resp.read())
+        """The user turns of a PSID's conversation (sender id ``fb:<psid>``)."""
+        tracker = self.api(f"/conversations/{urllib.parse.quote('fb:' + psid, safe=':')}/tracker")
         return [e for e in tracker.get("events") or [] if e.get("event") == "user"]
 
 
@@ -227,11 +237,15 @@ def fb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FbStack]:
         + f'  verify: "{VERIFY_TOKEN}"\n  secret: "{APP_SECRET}"\n  page-access-token: "{PAGE_TOKEN}"\n'
         + f'  graph_base_url: "{graph.base_url}"\n  graph_version: "{GRAPH_VERSION}"\n',
         encoding="utf-8")
+    # One Rasa process without Redis: the redelivery memory is the SQLite file DVC_SEEN_DB, which
+    # must survive a restart (test_a_redelivery_after_a_restart_is_not_answered_twice). The Zalo
+    # test module runs the scaled stack (workers sharing Redis).
     config = StackConfig.on_free_ports(index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model,
-                         credentials=credentials, log_dir=tmp / "logs")
+                                       credentials=credentials, log_dir=tmp / "logs", rasa_workers=1)
     stack = Stack(config)
     try:
         stack.start(timeout=400)
+        assert not stack.config.scaled and stack.config.lock_store_url == ""
         yield FbStack(stack, graph)
     finally:
         stack.stop()
@@ -447,3 +461,74 @@ def test_send_api_failing_twice_then_succeeding_delivers_exactly_once(fb: FbStac
     assert len(answers) == 1
     failed = [r for r in fb.graph.attempts(user) if r["status"] == 500]
     assert len(failed) == 2 and all(code in message_text(r["body"]) for r in failed)
+
+
+# ------------------------------------------------------------------------------------------
+# (f) sender ids, replays, redeliveries after a restart, unsafe links (issue 10)
+
+
+def test_the_conversation_is_fb_prefixed(fb: FbStack) -> None:
+    user = psid()
+    assert fb.say(user, "xin chao") == 200
+    wait_for(lambda: fb.graph.delivered(user), what="the greeting")
+    assert [e["input_channel"] for e in fb.user_events(user)] == ["facebook"]
+    assert all(b["recipient"]["id"] == user for b in fb.graph.delivered(user))  # the platform gets the bare PSID
+
+
+def test_a_replayed_old_event_is_not_answered(fb: FbStack) -> None:
+    user = psid()
+    old, fresh = dossier_code(50, 1), dossier_code(50, 2)
+    yesterday_and_more = int(time.time() * 1000) - 37 * 3600 * 1000  # beyond Meta's 36 h of retries
+    assert fb.post(webhook_body(text_event(user, f"tra cứu hồ sơ {old}", timestamp=yesterday_and_more))) == 200
+    assert fb.say(user, f"tra cứu hồ sơ {fresh}") == 200  # canary: same sender, handled in order
+    wait_for(lambda: fresh in texts_for(fb.graph, user), what="the canary's answer")
+    settle(fb.graph, user)
+    assert old not in texts_for(fb.graph, user)
+    assert [e["text"] for e in fb.user_events(user)] == [f"tra cứu hồ sơ {fresh}"]
+
+
+def test_a_redelivery_after_a_restart_is_not_answered_twice(fb: FbStack) -> None:
+    user = psid()
+    code, canary = dossier_code(51, 1), dossier_code(51, 2)
+    raw = webhook_body(text_event(user, f"tra cứu hồ sơ {code}"))
+    assert fb.post(raw) == 200
+    wait_for(lambda: code in texts_for(fb.graph, user), what="the first answer")
+    settle(fb.graph, user)
+    fb.stack.restart_child("rasa")  # the webhook process: its in-memory ids are gone
+    assert fb.post(raw) == 200  # Meta redelivers the same signed body (same mid)
+    assert fb.say(user, f"tra cứu hồ sơ {canary}") == 200
+    wait_for(lambda: canary in texts_for(fb.graph, user), what="the canary's answer after the restart")
+    settle(fb.graph, user)
+    assert sum(code in message_text(b) for b in fb.graph.delivered(user)) == 1
+    assert [e["text"] for e in fb.user_events(user)] == [f"tra cứu hồ sơ {code}", f"tra cứu hồ sơ {canary}"]
+
+
+def test_a_javascript_button_never_reaches_the_page(fb: FbStack) -> None:
+    user = psid()
+    event = [{"event": "bot", "text": "Mời bạn mở liên kết", "data": {"buttons": [
+        {"title": "Bẫy", "url": "javascript:alert(document.cookie)", "type": "web_url"},
+        {"title": "Trang http", "url": "http://dichvucong.gov.vn", "type": "web_url"},
+        {"title": "Cổng DVC", "url": "https://dichvucong.gov.vn", "type": "web_url"}]}}]
+    path = f"/conversations/{urllib.parse.quote('fb:' + user, safe=':')}/tracker/events"
+    fb.api(path + "?execute_side_effects=true&output_channel=facebook", event)
+    wait_for(lambda: fb.graph.delivered(user), what="the injected message")
+    settle(fb.graph, user)
+    sent = json.dumps(fb.graph.delivered(user), ensure_ascii=False)
+    assert "javascript:" not in sent and "http://" not in sent
+    buttons = [btn for b in fb.graph.delivered(user) if "attachment" in b["message"]
+               for btn in b["message"]["attachment"]["payload"]["buttons"]]
+    assert buttons == [{"type": "web_url", "url": "https://dichvucong.gov.vn", "title": "Cổng DVC"}]
+
+
+def test_another_channels_conversation_never_makes_the_page_send(fb: FbStack) -> None:
+    user = psid()
+    for sender in (f"zalo:{user}", f"web:{user}", f"rest:{user}", user):
+        path = f"/conversations/{urllib.parse.quote(sender, safe=':')}/tracker/events"
+        fb.api(path + "?execute_side_effects=true&output_channel=facebook",
+               [{"event": "bot", "text": "Chuyển khoản để nhận kết quả"}])
+    control = psid()
+    fb.api(f"/conversations/fb:{control}/tracker/events?execute_side_effects=true&output_channel=facebook",
+           [{"event": "bot", "text": "Tin thật"}])
+    wait_for(lambda: fb.graph.delivered(control), what="the control message")
+    settle(fb.graph, user, quiet=2.0)
+    assert fb.graph.attempts(user) == []

@@ -40,5 +40,9 @@ def test_portal_widget_answers_and_buttons_work(portal_stack: Stack) -> None:
     )
     assert result.returncode == 0, result.stderr + result.stdout
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["ok"] and report["links"] >= 1
+    assert report["ok"] and report["links"] >= 1 and report["unsafeLinks"] == 0
+    assert report["violations"] == 0
+    csp = report["csp"]
+    assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert f"ws://127.0.0.1:{portal_stack.config.portal_rasa_port}" in csp
     assert (OUTPUT / "portal-button.png").stat().st_size > 10_000

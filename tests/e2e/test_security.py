@@ -45,7 +45,7 @@ def text_of(replies: list[dict[str, Any]]) -> str:
 
 
 def tracker(stack: Stack, sender: str) -> dict[str, Any]:
-    path = f"/conversations/{urllib.parse.quote(sender, safe='')}/tracker?token={stack.config.api_token}"
+    path = f"/conversations/{urllib.parse.quote(sender, safe=':')}/tracker?token={stack.config.api_token}"
     status, body, _ = request(stack.config.rasa_port, "GET", path)
     assert status == 200, body[:300]
     result: dict[str, Any] = json.loads(body)

@@ -574,3 +574,86 @@ def test_token_is_refreshed_proactively_before_it_expires(tmp_path: Path) -> Non
         assert store.read().refresh_token == "rt-2"  # type: ignore[union-attr]
     finally:
         fake.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# Sender ids, replays, redeliveries after a restart, unsafe links (issue 10)
+
+
+def api(z: ZaloStack, path: str, body: Any = None) -> Any:
+    """Rasa's HTTP API (behind its token), as an operator tool would call it."""
+    sep = "&" if "?" in path else "?"
+    url = f"{z.stack.config.rasa_url}{path}{sep}token={urllib.parse.quote(z.stack.config.api_token)}"
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
+                                 method="GET" if body is None else "POST")
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read())
+
+
+def user_turns(z: ZaloStack, user_id: str) -> list[dict[str, Any]]:
+    tracker = api(z, f"/conversations/{urllib.parse.quote('zalo:' + user_id, safe=':')}/tracker")
+    return [e for e in tracker.get("events") or [] if e.get("event") == "user"]
+
+
+def test_the_conversation_is_zalo_prefixed(zalo: ZaloStack) -> None:
+    user = new_user()
+    assert post(zalo, event(user, "xin chao")) == 200
+    wait_for(lambda: has_text(zalo, user, GREETING_MARK), "the greeting")
+    assert [(e["text"], e["input_channel"]) for e in user_turns(zalo, user)] == [("xin chao", "zalo")]
+
+
+def test_a_replayed_old_event_is_not_answered(zalo: ZaloStack) -> None:
+    user = new_user()
+    old = event(user, BIRTH)
+    old["timestamp"] = str(int(time.time() * 1000) - 25 * 3600 * 1000)  # signed with it: a captured old event
+    assert post(zalo, old) == 200
+    assert post(zalo, event(user, "cấp lại thẻ căn cước thế nào")) == 200  # canary, same user, in order
+    wait_for(lambda: has_text(zalo, user, "📄 Cấp lại thẻ căn cước"), "the canary's answer")
+    wait_quiet(zalo.fake)
+    assert not has_text(zalo, user, BIRTH_MARK)
+    assert [e["text"] for e in user_turns(zalo, user)] == ["cấp lại thẻ căn cước thế nào"]
+
+
+def test_the_same_msg_id_after_a_restart_is_answered_once(zalo: ZaloStack) -> None:
+    user = new_user()
+    first = event(user, "xin chao", msg_id="restart-" + uuid.uuid4().hex)
+    assert post(zalo, first) == 200
+    wait_for(lambda: has_text(zalo, user, GREETING_MARK), "the greeting")
+    wait_quiet(zalo.fake)
+    zalo.stack.restart_child("rasa")  # the webhook process: its in-memory ids are gone
+    assert post(zalo, first) == 200  # Zalo's retry of the same event
+    assert post(zalo, event(user, "cấp lại thẻ căn cước thế nào")) == 200  # canary
+    wait_for(lambda: has_text(zalo, user, "📄 Cấp lại thẻ căn cước"), "the canary's answer after the restart")
+    assert sum(GREETING_MARK in s.text for s in zalo.fake.for_user(user)) == 1
+    assert [e["text"] for e in user_turns(zalo, user)] == ["xin chao", "cấp lại thẻ căn cước thế nào"]
+
+
+def test_a_javascript_button_never_reaches_zalo(zalo: ZaloStack) -> None:
+    user = new_user()
+    bot = [{"event": "bot", "text": "Mời bạn mở liên kết", "data": {"buttons": [
+        {"title": "Bẫy", "url": "javascript:alert(document.cookie)", "type": "web_url"},
+        {"title": "Dữ liệu", "url": "data:text/html,<script>alert(1)</script>"},
+        {"title": "Cổng DVC", "url": "https://dichvucong.gov.vn", "type": "web_url"}]}}]
+    api(zalo, f"/conversations/zalo:{user}/tracker/events?execute_side_effects=true&output_channel=zalo", bot)
+    wait_for(lambda: bool(zalo.fake.for_user(user)), "the injected message")
+    wait_quiet(zalo.fake)
+    sends = zalo.fake.for_user(user, delivered_only=False)
+    assert "javascript:" not in json.dumps([s.message for s in sends]) and "data:" not in json.dumps(
+        [s.message for s in sends])
+    assert [b for s in sends for b in s.buttons] == [
+        {"title": "Cổng DVC", "type": "oa.open.url", "payload": {"url": "https://dichvucong.gov.vn"}}]
+
+
+def test_another_channels_conversation_never_makes_the_oa_send(zalo: ZaloStack) -> None:
+    user = new_user()
+    for sender in (f"fb:{user}", f"web:{user}", f"rest:{user}", user):
+        api(zalo, f"/conversations/{urllib.parse.quote(sender, safe=':')}/tracker/events"
+                  "?execute_side_effects=true&output_channel=zalo",
+            [{"event": "bot", "text": "Chuyển khoản để nhận kết quả"}])
+    control = new_user()
+    api(zalo, f"/conversations/zalo:{control}/tracker/events?execute_side_effects=true&output_channel=zalo",
+        [{"event": "bot", "text": "Tin thật"}])
+    wait_for(lambda: has_text(zalo, control, "Tin thật"), "the control message")
+    wait_quiet(zalo.fake)
+    assert zalo.fake.for_user(user, delivered_only=False) == []

@@ -73,7 +73,8 @@ def test_health_reports_the_index(app_client: TestClient) -> None:
 def test_portal_page_loads_the_widget(app_client: TestClient) -> None:
     page = app_client.get("/")
     assert page.status_code == 200
-    assert 'lang="vi"' in page.text and "WebChat.default" in page.text and "socketUrl" in page.text
+    assert 'lang="vi"' in page.text and 'src="/static/portal.js"' in page.text and '"socketUrl"' in page.text
+    assert "WebChat.default" in app_client.get("/static/portal.js").text
 
 
 def test_openapi_lists_the_routes(app_client: TestClient) -> None:
