@@ -14,10 +14,12 @@ other link (``http:``, ``javascript:``, relative…) does not load.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Optional
+import re
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from knowledge.text import fold, syllables
 from knowledge.text.links import safe_link
 
 OnlineType = Literal["toan_trinh", "mot_phan", "khong"]
@@ -34,6 +36,54 @@ CHANNEL_LABEL: dict[str, str] = {
     "truc_tiep": "Trực tiếp",
     "buu_chinh": "Qua bưu chính",
 }
+
+# Who a procedure is for, from the portal's "Đối tượng thực hiện": individual citizens (Vietnamese,
+# households, Vietnamese abroad), foreign nationals, organisations (public bodies and officials acting
+# for them included), enterprises (cooperatives and employers included).
+Audience = Literal["cong_dan", "nguoi_nuoc_ngoai", "to_chuc", "doanh_nghiep"]
+_AUDIENCES: tuple[Audience, ...] = ("cong_dan", "nguoi_nuoc_ngoai", "to_chuc", "doanh_nghiep")
+AUDIENCE_LABEL: dict[str, str] = {
+    "cong_dan": "Công dân",
+    "nguoi_nuoc_ngoai": "Người nước ngoài",
+    "to_chuc": "Tổ chức",
+    "doanh_nghiep": "Doanh nghiệp",
+}
+# Folded phrases, matched on whole syllables. The portal writes "Tổ chức (không bao gồm doanh
+# nghiệp, HTX)": the parenthesis is dropped before matching so that it does not read as enterprises.
+_NOT_ENTERPRISES = re.compile(r"\(\s*khong bao gom[^)]*\)")
+_VIETNAMESE_ABROAD = ("dinh cu o nuoc ngoai", "goc viet nam")
+_AUDIENCE_WORDS: dict[str, tuple[str, ...]] = {
+    "doanh_nghiep": ("doanh nghiep", "hop tac xa", "htx", "su dung lao dong", "nha dau tu", "chu dau tu"),
+    "to_chuc": ("to chuc", "co quan", "don vi", "can bo", "cong chuc", "vien chuc", "co so"),
+    "nguoi_nuoc_ngoai": ("nuoc ngoai", "khong quoc tich"),
+}
+# Phrases with a citizen word inside that name someone else ("người nước ngoài", "người sử dụng lao động").
+_NOT_CITIZEN = ("nguoi nuoc ngoai", "cong dan nuoc ngoai", "nguoi khong quoc tich", "nguoi su dung lao dong",
+                "ca nhan nuoc ngoai")
+_CITIZEN_WORDS = ("cong dan", "ca nhan", "ho gia dinh", "nguoi", "cha", "me", "vo", "chong", "con", "chu ho",
+                  "hoc sinh", "sinh vien", "dang vien", "cong dong dan cu", "ho")
+
+
+def _has(text: str, phrases: tuple[str, ...]) -> bool:
+    return any(f" {p} " in text for p in phrases)
+
+
+def audience_of(applicants: Optional[str]) -> list[Audience]:
+    """The audiences named by a record's applicants (``doi_tuong_thuc_hien``); empty when it names none."""
+    if not applicants:
+        return []
+    text = " " + " ".join(syllables(_NOT_ENTERPRISES.sub(" ", fold(applicants)))) + " "
+    found: set[str] = set()
+    if _has(text, _VIETNAMESE_ABROAD):
+        found.add("cong_dan")
+        for phrase in _VIETNAMESE_ABROAD:
+            text = text.replace(f" {phrase} ", " ")
+    found |= {label for label, words in _AUDIENCE_WORDS.items() if _has(text, words)}
+    for phrase in _NOT_CITIZEN:
+        text = text.replace(f" {phrase} ", " ")
+    if _has(text, _CITIZEN_WORDS):
+        found.add("cong_dan")
+    return [a for a in _AUDIENCES if a in found]
 
 
 class _Record(BaseModel):
@@ -97,6 +147,7 @@ class Procedure(_Record):
     agency: Optional[str] = None
     receiving_agency: Optional[str] = None
     applicants: Optional[str] = None
+    audience: list[Audience] = Field(default_factory=list)  # from ``applicants`` when not given
     aliases: list[str] = Field(default_factory=list)
     summary: str = Field(min_length=10)
     online: OnlineService
@@ -111,6 +162,18 @@ class Procedure(_Record):
     checked_on: dt.date
 
     _url = field_validator("url")(_checked_link)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_audience(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("audience") and data.get("applicants"):
+            return {**data, "audience": audience_of(str(data["applicants"]))}
+        return data
+
+    @property
+    def for_citizens(self) -> bool:
+        """True unless the record names only other audiences (organisations, enterprises, foreigners)."""
+        return not self.audience or "cong_dan" in self.audience
 
     @field_validator("level")
     @classmethod

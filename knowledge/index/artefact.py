@@ -1,13 +1,13 @@
 """The index as a versioned, self-describing artefact on disk.
 
     <index_dir>/current            name of the version being served (replaced atomically)
-    <index_dir>/<version>/meta.json  format, model, dimension, normalisation, corpus hash,
-                                     library versions, counts, FAISS index kind
+    <index_dir>/<version>/meta.json  format, model, dimension, normalisation, lexicon hash,
+                                     corpus hash, library versions, counts, FAISS index kind
     <index_dir>/<version>/chunks.jsonl, lexical/, dense.faiss, model/ (built-in encoder)
 
 A build writes a new version folder and then swaps ``current``; readers keep serving
 the version they loaded until they reload. A version is refused when its meta does not
-match the running settings (another model, normalisation or format).
+match the running settings (another model, normalisation, colloquial lexicon or format).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from knowledge.index.dense import DenseEncoder, VectorIndex, build_static_encode
 from knowledge.index.documents import Chunk
 from knowledge.index.hybrid import HybridIndex
 from knowledge.index.lexical import LexicalIndex
+from knowledge.lexicon import load_lexicon
 from knowledge.settings import BUILTIN_MODEL, Settings
 from knowledge.text import NORMALIZATION_VERSION
 
@@ -74,6 +75,9 @@ def build_index(
         "format": FORMAT_VERSION,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "normalization": NORMALIZATION_VERSION,
+        # the everyday names in the chunks come from this file: another lexicon means another index
+        "lexicon": load_lexicon().digest,
+        "citizen_prior": index.prior.factor,
         "dense_model": settings.dense_model if encoder else None,
         "dense_input": "folded" if settings.dense_model == BUILTIN_MODEL else settings.dense_input,
         "dimension": encoder.dimension if encoder else None,
@@ -163,6 +167,9 @@ class IndexStore:
             problems.append(f"format {meta.get('format')} != {FORMAT_VERSION}")
         if meta.get("normalization") != NORMALIZATION_VERSION:
             problems.append(f"normalisation {meta.get('normalization')} != {NORMALIZATION_VERSION}")
+        lexicon = load_lexicon().digest
+        if meta.get("lexicon") != lexicon:
+            problems.append(f"colloquial lexicon {str(meta.get('lexicon'))[:12]} != {lexicon[:12]}")
         if meta.get("dense_model") not in (None, settings.dense_model):
             problems.append(f"dense model {meta.get('dense_model')} != {settings.dense_model}")
         if problems:

@@ -11,10 +11,33 @@ import numpy as np
 from knowledge.index.dense import DenseEncoder, VectorIndex
 from knowledge.index.documents import Chunk, Kind
 from knowledge.index.lexical import LexicalIndex
+from knowledge.lexicon import Lexicon, load_lexicon
 
 # BM25 scores are squashed with s / (s + LEXICAL_HALF) so that scores mean the same
 # across queries (a per-query max normalisation would give 1.0 to the best of nothing).
 LEXICAL_HALF = 8.0
+# Citizen first: the fused score of a procedure whose applicants are only organisations, enterprises
+# or foreigners is multiplied by this, unless the question names one of its audiences ("công ty"…).
+CITIZEN_PRIOR = 0.85
+
+
+class AudiencePrior:
+    """Per-chunk score multipliers from the chunks' audiences and the audiences a question names."""
+
+    def __init__(self, chunks: Sequence[Chunk], factor: float, lexicon: Lexicon) -> None:
+        self.factor = factor
+        self._lexicon = lexicon
+        labels = sorted({a for c in chunks for a in c.audience})
+        self._has = {a: np.array([a in c.audience for c in chunks], dtype=bool) for a in labels}
+        self._other = np.array([bool(c.audience) and "cong_dan" not in c.audience for c in chunks], dtype=bool)
+        self.active = factor != 1.0 and bool(self._other.any())
+
+    def factors(self, query: str, ids: np.ndarray) -> np.ndarray:
+        penalised = self._other[ids]
+        for audience in self._lexicon.audiences_named(query):
+            if audience in self._has:
+                penalised = penalised & ~self._has[audience][ids]
+        return np.where(penalised, self.factor, 1.0)
 
 
 @dataclass(frozen=True)
@@ -34,6 +57,8 @@ class HybridIndex:
         vectors: Optional[VectorIndex] = None,
         dense_weight: float = 0.3,
         candidates: int = 50,
+        citizen_prior: float = CITIZEN_PRIOR,
+        lexicon: Optional[Lexicon] = None,
     ) -> None:
         self.chunks = list(chunks)
         self.lexical = lexical
@@ -47,6 +72,7 @@ class HybridIndex:
         record_ids = sorted({c.record_id for c in self.chunks})
         rank = {rid: i for i, rid in enumerate(record_ids)}
         self._record_rank = np.array([rank[c.record_id] for c in self.chunks], dtype=np.int64)
+        self.prior = AudiencePrior(self.chunks, citizen_prior, lexicon or load_lexicon())
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -59,7 +85,7 @@ class HybridIndex:
         top_lex = _top(lex, self.candidates)
         lex_ids = top_lex[lex[top_lex] > 0]
         if not (self.dense_weight > 0 and self.encoder is not None and self.vectors is not None):
-            return self._rank(lex_ids, lex[lex_ids], np.zeros(len(lex_ids), dtype=np.float32), k)
+            return self._rank(query, lex_ids, lex[lex_ids], np.zeros(len(lex_ids), dtype=np.float32), k)
         qv = self.encoder.encode_one(query)
         fetch = self.candidates * (4 if kinds else 1)
         dense_scores, dense_ids = self.vectors.search(qv, fetch)
@@ -71,12 +97,15 @@ class HybridIndex:
         only_lex = np.setdiff1d(lex_ids, dense_ids, assume_unique=True)
         ids = np.concatenate([dense_ids, only_lex]).astype(np.int64)
         dense = np.concatenate([dense_scores, self.vectors.vectors(only_lex) @ qv if len(only_lex) else []])
-        return self._rank(ids, lex[ids], dense.astype(np.float32), k)
+        return self._rank(query, ids, lex[ids], dense.astype(np.float32), k)
 
-    def _rank(self, ids: np.ndarray, lex: np.ndarray, dense: np.ndarray, k: int) -> list[SearchHit]:
+    def _rank(self, query: str, ids: np.ndarray, lex: np.ndarray, dense: np.ndarray, k: int) -> list[SearchHit]:
         w = self.dense_weight
         lex, dense = lex.astype(np.float64), dense.astype(np.float64)
-        fused = np.round((1 - w) * lex / (lex + LEXICAL_HALF) + w * np.maximum(dense, 0.0), 6)
+        fused = (1 - w) * lex / (lex + LEXICAL_HALF) + w * np.maximum(dense, 0.0)
+        if self.prior.active and len(ids):
+            fused = fused * self.prior.factors(query, ids)
+        fused = np.round(fused, 6)
         # Best first; ties by record id so that the order is stable across runs.
         order = np.lexsort((self._record_rank[ids], -fused))
         hits: list[SearchHit] = []

@@ -121,4 +121,30 @@ def test_fused_ranking_is_the_fusion_formula_best_chunk_per_record(loaded: Loade
     assert len({h.chunk.record_id for h in hits}) == len(hits)
     for h in hits:
         expected = (1 - w) * h.lexical / (h.lexical + LEXICAL_HALF) + w * max(h.dense, 0.0)
+        if h.chunk.audience and "cong_dan" not in h.chunk.audience:
+            expected *= index.prior.factor
         assert abs(h.score - expected) < 1e-5
+
+
+def test_artefact_records_the_lexicon_and_is_stale_when_it_changes(
+    loaded: LoadedIndex, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge.lexicon import colloquial
+
+    store = IndexStore(settings.index_dir)
+    version = store.current_version()
+    assert version is not None
+    meta = store.read_meta(version)
+    assert meta["lexicon"] == colloquial.load_lexicon().digest and meta["citizen_prior"] == loaded.index.prior.factor
+    assert store.is_fresh(settings, meta["corpus_hash"])
+    edited = tmp_path / "colloquial.yaml"
+    edited.write_bytes(colloquial.DEFAULT_LEXICON.read_bytes() + b"\n# reviewed again\n")
+    monkeypatch.setattr(colloquial, "DEFAULT_LEXICON", edited)
+    assert not store.is_fresh(settings, meta["corpus_hash"])  # so `ensure_index` rebuilds
+    with pytest.raises(IndexArtefactError, match="colloquial lexicon"):
+        store.load(settings)
+
+
+def test_everyday_names_are_indexed_with_the_record(loaded: LoadedIndex) -> None:
+    chunk = next(c for c in loaded.index.chunks if c.record_id == "3.000347")  # Đổi giấy phép lái xe
+    assert "bằng lái" in chunk.text and chunk.audience == ("cong_dan", "nguoi_nuoc_ngoai")

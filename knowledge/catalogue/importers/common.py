@@ -24,7 +24,15 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge.catalogue.loader import DEFAULT_DATA_DIR
-from knowledge.catalogue.models import Channel, ChannelKind, LegalRef, OnlineService, OnlineType, Procedure
+from knowledge.catalogue.models import (
+    Channel,
+    ChannelKind,
+    LegalRef,
+    OnlineService,
+    OnlineType,
+    Procedure,
+    audience_of,
+)
 from knowledge.errors import KnowledgeBaseError
 from knowledge.text.links import safe_link
 
@@ -585,8 +593,9 @@ def imported_procedure(*, code: str, name: str, field: str, levels: list[str], c
                        legal: list[LegalRef], url: Optional[str], source: str, checked_on: dt.date) -> Procedure:
     """A ``Procedure`` from fields both portals give, filled the same way for both: the
     competent agency (else the implementing one), the receiving address (else the
-    implementing agency when it is another), long texts clipped. Aliases and online steps
-    stay empty: they are written by people, not imported."""
+    implementing agency when it is another), long texts clipped, the audience read from the
+    applicants (``audience_of``). Aliases and online steps stay empty: they are written by people,
+    not imported."""
     agency = competent or implementing
     receiving = receiving_address or (implementing if implementing != agency else None)
     return Procedure(
@@ -598,6 +607,7 @@ def imported_procedure(*, code: str, name: str, field: str, levels: list[str], c
         agency=clip(agency) if agency else None,
         receiving_agency=clip(receiving) if receiving else None,
         applicants=clip(applicants) if applicants else None,
+        audience=audience_of(applicants),
         aliases=[],
         summary=make_summary(name, field, result),
         online=online,

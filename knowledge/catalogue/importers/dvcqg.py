@@ -3,7 +3,7 @@
 Field mapping (portal field → ``Procedure``): ``ma_thu_tuc`` → id, code; ``ten_thu_tuc`` →
 name; ``linh_vuc`` → field; ``cap_thuc_hien`` → level; ``co_quan_co_tham_quyen`` (else
 ``co_quan_thuc_hien``) → agency; ``dia_chi_tiep_nhan`` (else ``co_quan_thuc_hien`` when it is
-not already the agency) → receiving_agency; ``doi_tuong_thuc_hien`` → applicants;
+not already the agency) → receiving_agency; ``doi_tuong_thuc_hien`` → applicants and audience;
 ``cach_thuc_thuc_hien`` → channels; ``thanh_phan_ho_so`` → documents; ``can_cu_phap_ly`` →
 legal_basis; ``ket_qua_xu_ly`` → result; ``detail_url`` → url and online.url (an https link, or
 ``http://`` upgraded for ``.gov.vn`` hosts; any other is dropped with a ``link dropped`` warning).
