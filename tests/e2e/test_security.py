@@ -15,7 +15,7 @@ from typing import Any, Optional
 import pytest
 
 from scripts.stack import Stack
-from tests.e2e.stores import assert_nowhere
+from tests.e2e.stores import assert_nowhere, found
 
 pytestmark = pytest.mark.e2e
 
@@ -187,6 +187,9 @@ def test_personal_data_typed_through_rest_is_stored_and_logged_masked(stack: Sta
     needles = [CCCD, PHONE, EMAIL, "nguyenvana.test"]
     assert not [n for n in needles if n in json.dumps(tracker(stack, f"rest:{sender}"), ensure_ascii=False)]
     assert_nowhere(stack, needles)
+    # The search can fail: the masked sentence itself is found where the conversation is kept.
+    where = found(stack, ["0792******34"])
+    assert where and all(w.startswith("0792******34 in ") for w in where), where
 
 
 def test_the_runner_purges_and_a_citizen_can_be_forgotten(stack: Stack) -> None:
@@ -203,3 +206,26 @@ def test_the_runner_purges_and_a_citizen_can_be_forgotten(stack: Stack) -> None:
     assert result.returncode == 0, result.stderr
     assert sender not in result.stdout  # counts only
     assert [e for e in tracker(stack, f"rest:{sender}")["events"] if e.get("event") == "user"] == []
+
+
+def test_a_foreign_or_forged_portal_session_cannot_reach_another_conversation(stack: Stack) -> None:
+    import subprocess
+
+    from scripts.stack import ROOT, VENV_RASA
+
+    port = stack.config.portal_rasa_port
+    origin = stack.config.origins.split(",")[0]
+    result = subprocess.run([str(VENV_RASA / "bin" / "python"), str(ROOT / "tests" / "e2e" / "socketio_probe.py"),
+                             f"http://127.0.0.1:{port}", origin], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["evil_refused"] is True
+    token_a, token_b = probe["token_a"], probe["token_b"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", token_a), token_a
+    assert token_b != "forged." + "0" * 43 and token_b != token_a
+    assert "Xin chào" in probe["reply_a"][0]["text"]
+    sender_a, sender_b = f"web:{token_a.split('.')[0]}", f"web:{token_b.split('.')[0]}"
+    assert [e["text"] for e in tracker(stack, sender_a)["events"] if e.get("event") == "user"] == ["xin chào"]
+    users_b = [e["text"] for e in tracker(stack, sender_b)["events"] if e.get("event") == "user"]
+    assert users_b == ["cccd của tôi là 0792******34, sđt 0912****78, email n**************@gmail.com"]
+    assert_nowhere(stack, [CCCD, PHONE, EMAIL, "nguyenvana.test"])
