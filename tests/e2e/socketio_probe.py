@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 import socketio
 
@@ -36,12 +36,12 @@ class Tab:
         token = await asyncio.wait_for(self.confirmed.get(), TIMEOUT)
         return token if isinstance(token, str) else str((token or {}).get("session_id"))
 
-    async def say(self, text: str, session_id: Optional[str]) -> List[Dict[str, Any]]:
+    async def say(self, text: str, session_id: Optional[str]) -> list[dict[str, Any]]:
         await self.sio.emit("user_uttered", {"message": text, "session_id": session_id})
         return [await asyncio.wait_for(self.replies.get(), TIMEOUT)]
 
 
-async def main(url: str, origin: str) -> Dict[str, Any]:
+async def main(url: str, origin: str) -> dict[str, Any]:
     a, b, c = Tab(url, origin), Tab(url, origin), Tab(url, origin)
     for tab in (a, b, c):
         await tab.open()
