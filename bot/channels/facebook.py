@@ -48,6 +48,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import ordering
 from bot.channels.facebook_signature import valid_signature
 from bot.channels.formatting import (
     ChannelLimits,
@@ -97,26 +98,14 @@ def pseudonym(psid: str) -> str:
     return "fb:" + hashlib.sha256(("messenger-psid:" + psid).encode("utf-8")).hexdigest()[:12]
 
 
-def platform_id(recipient_id: str) -> Optional[str]:
+def platform_id(recipient_id: Any) -> Optional[str]:
     """The PSID of a ``fb:<psid>`` conversation; None for any other channel's conversation."""
-    if not isinstance(recipient_id, str) or not recipient_id.startswith(PREFIX):
-        return None
-    return recipient_id[len(PREFIX):] or None
+    return ordering.platform_id(recipient_id, PREFIX)
 
 
 def event_age_problem(timestamp: Any, now_ms: float) -> Optional[str]:
     """Why an event's ``timestamp`` (ms) makes it a replay, or None when it is fresh."""
-    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, str)):
-        return "no timestamp"
-    try:
-        ts = float(timestamp)
-    except ValueError:
-        return "no timestamp"
-    if ts < now_ms - REPLAY_HORIZON_S * 1000:
-        return "older than the retry horizon"
-    if ts > now_ms + CLOCK_SKEW_S * 1000:
-        return "dated in the future"
-    return None
+    return ordering.event_age_problem(timestamp, now_ms, REPLAY_HORIZON_S, CLOCK_SKEW_S)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -273,3 +273,25 @@ def redelivery_memory(namespace: str, ttl_seconds: float,
     logger.warning("%s: neither %s nor %s set; redeliveries after a restart will be answered again",
                    namespace, REDIS_URL_ENV, SEEN_DB_ENV)
     return NoMemory()
+
+
+def platform_id(recipient_id: Any, prefix: str) -> Optional[str]:
+    """The platform's own user id of a ``<prefix><id>`` conversation; None for another channel's."""
+    if not isinstance(recipient_id, str) or not recipient_id.startswith(prefix):
+        return None
+    return recipient_id[len(prefix):] or None
+
+
+def event_age_problem(timestamp: Any, now_ms: float, horizon_s: float, skew_s: float) -> Optional[str]:
+    """Why an event's ``timestamp`` (ms, a number or a string of one) makes it a replay, or None."""
+    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, str)):
+        return "no timestamp"
+    try:
+        ts = float(timestamp)
+    except ValueError:
+        return "no timestamp"
+    if ts < now_ms - horizon_s * 1000:
+        return "older than the retry horizon"
+    if ts > now_ms + skew_s * 1000:
+        return "dated in the future"
+    return None

@@ -53,6 +53,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import ordering
 from bot.channels.formatting import (
     ChannelLimits,
     NeutralButton,
@@ -103,24 +104,12 @@ def hashed(value: Any) -> str:
 
 def platform_id(recipient_id: Any) -> Optional[str]:
     """The Zalo user id of a ``zalo:<user id>`` conversation; None for another channel's."""
-    if not isinstance(recipient_id, str) or not recipient_id.startswith(PREFIX):
-        return None
-    return recipient_id[len(PREFIX):] or None
+    return ordering.platform_id(recipient_id, PREFIX)
 
 
 def event_age_problem(timestamp: Any, now_ms: float) -> Optional[str]:
     """Why an event's ``timestamp`` (ms, a string in Zalo's events) makes it a replay, or None."""
-    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, str)):
-        return "no timestamp"
-    try:
-        ts = float(timestamp)
-    except ValueError:
-        return "no timestamp"
-    if ts < now_ms - REPLAY_HORIZON_S * 1000:
-        return "older than the retry horizon"
-    if ts > now_ms + CLOCK_SKEW_S * 1000:
-        return "dated in the future"
-    return None
+    return ordering.event_age_problem(timestamp, now_ms, REPLAY_HORIZON_S, CLOCK_SKEW_S)
 
 
 def _describe(exc: BaseException) -> str:

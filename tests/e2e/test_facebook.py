@@ -532,3 +532,17 @@ def test_another_channels_conversation_never_makes_the_page_send(fb: FbStack) ->
     wait_for(lambda: fb.graph.delivered(control), what="the control message")
     settle(fb.graph, user, quiet=2.0)
     assert fb.graph.attempts(user) == []
+
+
+def test_personal_data_typed_on_messenger_is_stored_and_logged_masked(fb: FbStack) -> None:
+    from tests.e2e.stores import assert_nowhere
+
+    user = psid()
+    assert fb.say(user, "tôi muốn đăng ký thường trú cho con, cccd 079203001234, sđt 0912 345 678, "
+                        "email nguyenvana.fb@gmail.com") == 200
+    wait_for(lambda: fb.graph.delivered(user), what="the answer")
+    wait_for(lambda: fb.user_events(user), what="the saved turn")  # saved after the reply is sent
+    settle(fb.graph, user)
+    assert [e["text"] for e in fb.user_events(user)] == [
+        "tôi muốn đăng ký thường trú cho con, cccd 0792******34, sđt 0912****78, email n************@gmail.com"]
+    assert_nowhere(fb.stack, ["079203001234", "0912 345 678", "0912345678", "nguyenvana.fb"])

@@ -626,6 +626,8 @@ def test_the_same_msg_id_after_a_restart_is_answered_once(zalo: ZaloStack) -> No
     assert post(zalo, event(user, "cấp lại thẻ căn cước thế nào")) == 200  # canary
     wait_for(lambda: has_text(zalo, user, "📄 Cấp lại thẻ căn cước"), "the canary's answer after the restart")
     assert sum(GREETING_MARK in s.text for s in zalo.fake.for_user(user)) == 1
+    # The reply is sent before Rasa saves the turn: wait for the saved turn, then compare.
+    wait_for(lambda: len(user_turns(zalo, user)) >= 2, "the canary's turn in the tracker")
     assert [e["text"] for e in user_turns(zalo, user)] == ["xin chao", "cấp lại thẻ căn cước thế nào"]
 
 
@@ -657,3 +659,17 @@ def test_another_channels_conversation_never_makes_the_oa_send(zalo: ZaloStack) 
     wait_for(lambda: has_text(zalo, control, "Tin thật"), "the control message")
     wait_quiet(zalo.fake)
     assert zalo.fake.for_user(user, delivered_only=False) == []
+
+
+def test_personal_data_typed_on_zalo_is_stored_and_logged_masked(zalo: ZaloStack) -> None:
+    from tests.e2e.stores import assert_nowhere
+
+    user = new_user()
+    assert post(zalo, event(user, "ten toi la nguyen van binh, cmnd 023456789, sdt +84 912 345 678, "
+                                  "mail binh.zalo@yahoo.com")) == 200
+    wait_for(lambda: bool(zalo.fake.for_user(user)), "the answer")
+    wait_for(lambda: bool(user_turns(zalo, user)), "the saved turn")  # saved after the reply is sent
+    wait_quiet(zalo.fake)
+    assert [e["text"] for e in user_turns(zalo, user)] == [
+        "ten toi la n*** v*** b***, cmnd 023****89, sdt +8491*****78, mail b********@yahoo.com"]
+    assert_nowhere(zalo.stack, ["023456789", "+84 912 345 678", "912345678", "binh.zalo", "nguyen van binh"])

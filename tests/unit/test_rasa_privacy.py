@@ -3,32 +3,18 @@ environment (tests/rasa_side/check_privacy.py, run with .venv-rasa's Python)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from functools import lru_cache
 from typing import Any
 
 import pytest
 
-from scripts.stack import ROOT, VENV_RASA
+from tests.unit.rasa_side import rasa_side_report
 
-SCRIPT = ROOT / "tests" / "rasa_side" / "check_privacy.py"
 TOO_LONG_2000 = ("Tin nhắn quá dài (tối đa 2000 ký tự). Bạn vui lòng gửi câu hỏi ngắn gọn hơn, ví dụ: "
                  "tên thủ tục và điều bạn cần biết (hồ sơ, lệ phí, thời gian, nơi nộp).")
 
 
-@lru_cache(maxsize=1)
 def report() -> dict[str, Any]:
-    python = VENV_RASA / "bin" / "python"
-    if not python.exists():
-        pytest.skip("the Rasa environment (.venv-rasa) is not installed")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
-           "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    env.pop("DVC_MAX_MESSAGE_CHARS", None)
-    out = subprocess.run([str(python), str(SCRIPT)], capture_output=True, text=True, env=env, timeout=300, check=True)
-    data: dict[str, Any] = json.loads(out.stdout)
-    return data
+    return rasa_side_report("check_privacy.py")
 
 
 def test_apply_is_safe_before_a_model_and_twice() -> None:

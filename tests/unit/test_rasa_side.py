@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from functools import lru_cache
 from typing import Any
 
-import pytest
-
-from scripts.stack import ROOT, VENV_RASA
-
-SCRIPT = ROOT / "tests" / "rasa_side" / "check_components.py"
+from tests.unit.rasa_side import rasa_side_report
 
 
-@lru_cache(maxsize=1)
 def report() -> dict[str, Any]:
-    python = VENV_RASA / "bin" / "python"
-    if not python.exists():
-        pytest.skip("the Rasa environment (.venv-rasa) is not installed")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
-    out = subprocess.run([str(python), str(SCRIPT)], capture_output=True, text=True, env=env, timeout=300, check=True)
-    data: dict[str, Any] = json.loads(out.stdout)
-    return data
+    return rasa_side_report("check_components.py")
 
 
 def test_tokens_are_folded_and_point_into_the_original_text() -> None:
