@@ -278,6 +278,7 @@ class Stack:
         os.umask(0o077)  # every file and socket the children create is private
         state = self.config.tracker_db.parent
         state.mkdir(parents=True, exist_ok=True)
+        state.chmod(0o700)  # conversations, the desk and the secrets live here
         if not self.config.secrets:
             posture = "production" if self.config.environment == "production" else "development"
             self.config.secrets = resolve_secrets(posture, state / "dev-secrets.json")
