@@ -16,7 +16,6 @@ variable to fix.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import sys
 from typing import Any, Optional
@@ -28,16 +27,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.settings import ActionSettings, load_settings
-from knowledge.environment import SettingError
+from knowledge.environment import SettingError, same_secret
 
 log = logging.getLogger("actions.server")
-
-
-def authorised(header: Optional[str], token: Optional[str]) -> bool:
-    if not token:
-        return False
-    expected = f"Bearer {token}".encode()
-    return header is not None and hmac.compare_digest(header.encode(), expected)
 
 
 def create_app(settings: ActionSettings, executor: Optional[ActionExecutor] = None) -> Sanic:  # type: ignore[type-arg]
@@ -54,7 +46,7 @@ def create_app(settings: ActionSettings, executor: Optional[ActionExecutor] = No
 
     @app.post("/webhook")
     async def webhook(request: Request) -> HTTPResponse:
-        if not authorised(request.headers.get("authorization"), settings.token):
+        if not settings.token or not same_secret(request.headers.get("authorization"), f"Bearer {settings.token}"):
             return response.json({"error": "unauthorised"}, status=401)
         if request.headers.get("content-encoding", "identity").lower() != "identity":
             return response.json({"error": "compressed bodies are not accepted"}, status=415)

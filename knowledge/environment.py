@@ -10,6 +10,8 @@ Standard library only (the stack runner and the Rasa side read it too).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from typing import Literal, Optional
@@ -44,3 +46,11 @@ def check_secret(var: str, value: Optional[str], env: Environment, required: boo
     if len(value) < MIN_SECRET_CHARS:
         raise SettingError(f"{var} is too short for production ({len(value)} characters; at least "
                            f"{MIN_SECRET_CHARS})")
+
+
+def same_secret(given: Optional[str], expected: Optional[str]) -> bool:
+    """``given`` equals a configured ``expected`` secret, compared in constant time over digests
+    (neither the content nor the length shows); an unset or empty secret never matches."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest())

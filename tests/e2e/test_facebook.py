@@ -26,6 +26,7 @@ import pytest
 
 from scripts.stack import ROOT, Stack, StackConfig
 from tests.e2e.conftest import model_or_skip
+from tests.e2e.rasa_api import rasa_api, user_turns
 
 pytestmark = pytest.mark.e2e
 
@@ -211,18 +212,11 @@ class FbStack:
 
     def api(self, path: str, body: Any = None) -> Any:
         """Rasa's HTTP API (behind its token), as an operator tool would call it."""
-        sep = "&" if "?" in path else "?"
-        url = f"{self.stack.config.rasa_url}{path}{sep}token={urllib.parse.quote(self.stack.config.api_token)}"
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
-                                     method="GET" if body is None else "POST")
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return json.loads(resp.read())
+        return rasa_api(self.stack, path, body)
 
     def user_events(self, psid: str) -> list[dict[str, Any]]:
         """The user turns of a PSID's conversation (sender id ``fb:<psid>``)."""
-        tracker = self.api(f"/conversations/{urllib.parse.quote('fb:' + psid, safe=':')}/tracker")
-        return [e for e in tracker.get("events") or [] if e.get("event") == "user"]
+        return user_turns(self.stack, "fb:" + psid)
 
 
 @pytest.fixture(scope="module")
@@ -542,7 +536,6 @@ def test_personal_data_typed_on_messenger_is_stored_and_logged_masked(fb: FbStac
                         "email nguyenvana.fb@gmail.com") == 200
     wait_for(lambda: fb.graph.delivered(user), what="the answer")
     wait_for(lambda: fb.user_events(user), what="the saved turn")  # saved after the reply is sent
-    settle(fb.graph, user)
     assert [e["text"] for e in fb.user_events(user)] == [
         "tôi muốn đăng ký thường trú cho con, cccd 0792******34, sđt 0912****78, email n************@gmail.com"]
     assert_nowhere(fb.stack, ["079203001234", "0912 345 678", "0912345678", "nguyenvana.fb"])

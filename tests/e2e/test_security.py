@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import urllib.parse
 import uuid
 import zlib
 from typing import Any, Optional
@@ -15,6 +14,7 @@ from typing import Any, Optional
 import pytest
 
 from scripts.stack import Stack
+from tests.e2e.rasa_api import tracker
 from tests.e2e.stores import assert_nowhere, found
 
 pytestmark = pytest.mark.e2e
@@ -42,14 +42,6 @@ def rest(stack: Stack, message: str, sender: Optional[str] = None, **extra: Any)
 
 def text_of(replies: list[dict[str, Any]]) -> str:
     return "\n".join(str(m.get("text", "")) for m in replies)
-
-
-def tracker(stack: Stack, sender: str) -> dict[str, Any]:
-    path = f"/conversations/{urllib.parse.quote(sender, safe=':')}/tracker?token={stack.config.api_token}"
-    status, body, _ = request(stack.config.rasa_port, "GET", path)
-    assert status == 200, body[:300]
-    result: dict[str, Any] = json.loads(body)
-    return result
 
 
 def rasa_ports(stack: Stack) -> list[int]:

@@ -11,8 +11,6 @@ reference and the sender id of the conversation that opened it, and a wrong pair
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Annotated, Any, Literal, Optional
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -20,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from knowledge.api.deps import SettingsDep
 from knowledge.desk import DeskStore
+from knowledge.environment import same_secret
 
 router = APIRouter(tags=["desk"])
 
@@ -32,11 +31,6 @@ def get_desk(request: Request) -> DeskStore:
 DeskDep = Annotated[DeskStore, Depends(get_desk)]
 
 
-def _same(a: str, b: str) -> bool:
-    """Constant time, over digests: neither the content nor the length of the token shows."""
-    return hmac.compare_digest(hashlib.sha256(a.encode()).digest(), hashlib.sha256(b.encode()).digest())
-
-
 DESK_CLOSED = ("Bàn làm việc của cán bộ đang đóng: chưa đặt KNOWLEDGE_DESK_TOKEN. "
                "(The desk is closed: KNOWLEDGE_DESK_TOKEN is not set.)")
 DESK_TOKEN_WRONG = "Thiếu hoặc sai X-Desk-Token. (Missing or wrong X-Desk-Token.)"
@@ -46,7 +40,7 @@ NO_SUCH_HANDOVER = "Không có yêu cầu hỗ trợ này. (No such handover.)"
 def require_desk_token(settings: SettingsDep, x_desk_token: Annotated[Optional[str], Header()] = None) -> None:
     if not settings.desk_token:
         raise HTTPException(503, detail=DESK_CLOSED)
-    if not (x_desk_token and _same(x_desk_token, settings.desk_token)):
+    if not (same_secret(x_desk_token, settings.desk_token)):
         raise HTTPException(401, detail=DESK_TOKEN_WRONG)
 
 
@@ -54,7 +48,7 @@ def require_admin(settings: SettingsDep, authorization: Annotated[Optional[str],
     if not settings.admin_token:
         raise HTTPException(403, detail="Trang quản trị chưa bật (đặt KNOWLEDGE_ADMIN_TOKEN).")
     expected = f"Bearer {settings.admin_token}"
-    if not (authorization and _same(authorization, expected)):
+    if not (same_secret(authorization, expected)):
         raise HTTPException(401, detail="Cần đăng nhập quản trị (Authorization: Bearer …).")
 
 

@@ -6,14 +6,13 @@ The token is compared in constant time, over digests so that its length does not
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Annotated, Any, Optional
 
 from fastapi import APIRouter, Header, HTTPException, Request
 
 from knowledge.api.deps import SettingsDep
 from knowledge.desk.onestop_demo import DemoOneStop
+from knowledge.environment import same_secret
 
 router = APIRouter(prefix="/demo/onestop", tags=["demo one-stop system"])
 
@@ -21,9 +20,7 @@ router = APIRouter(prefix="/demo/onestop", tags=["demo one-stop system"])
 @router.get("/dossiers/{code}", summary="Status of a dossier (demo data)")
 def dossier(code: str, request: Request, settings: SettingsDep,
             authorization: Annotated[Optional[str], Header()] = None) -> dict[str, Any]:
-    expected = hashlib.sha256(f"Bearer {settings.demo_onestop_token}".encode()).digest()
-    given = hashlib.sha256((authorization or "").encode()).digest()
-    if not (authorization and hmac.compare_digest(given, expected)):
+    if not same_secret(authorization, f"Bearer {settings.demo_onestop_token}"):
         raise HTTPException(401, detail="Sai mã truy cập hệ thống một cửa.")
     system: DemoOneStop = request.app.state.onestop
     found = system.get(code[:100])
