@@ -12,7 +12,6 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Optional, TypeVar
 from urllib.parse import quote
 
@@ -21,6 +20,9 @@ from pydantic import BaseModel, ValidationError
 
 from actions.settings import ActionSettings, get_settings
 from knowledge.catalogue.models import Directive, Guide, Procedure
+from knowledge.contract import SearchResponse, SearchResult
+
+Hit = SearchResult  # one /search result, as the knowledge service defines it (knowledge/contract.py)
 
 log = logging.getLogger(__name__)
 # The catalogue's ids: codes (1.001193, 2.002193.000.00.00.H12) and slugs (tro-cap-that-nghiep).
@@ -40,19 +42,6 @@ def valid_handover_ref(value: object) -> bool:
 
 class KnowledgeUnavailable(Exception):
     """The knowledge service could not be reached or answered wrongly (logged, never shown)."""
-
-
-@dataclass(frozen=True)
-class Hit:
-    kind: str
-    id: str
-    title: str
-    snippet: str
-    score: float
-    url: Optional[str]
-    doc_number: Optional[str]
-    source: Optional[str]
-    section: Optional[str] = None
 
 
 class SharedClient:
@@ -79,15 +68,18 @@ class KnowledgeClient:
         self._shared = SharedClient(self.settings.knowledge_url, self.settings.knowledge_timeout, transport)
 
     async def search(self, query: str, k: int = 5, kinds: Optional[Sequence[str]] = None) -> list[Hit]:
+        return (await self.match(query, k, kinds)).results
+
+    async def match(self, query: str, k: int = 5, kinds: Optional[Sequence[str]] = None) -> SearchResponse:
+        """The ranked results and the service's match decision (confident / ambiguous / none)."""
         body = {"query": query[:1000], "k": k, "kinds": list(kinds) if kinds else None}
         data = await self._request("POST", "/search", json=body)
         if data is None:
             raise KnowledgeUnavailable("empty /search reply")
         try:
-            return [Hit(r["kind"], r["id"], r["title"], r["snippet"], float(r["score"]), r.get("url"),
-                        r.get("doc_number"), r.get("source"), r.get("section")) for r in data["results"]]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise KnowledgeUnavailable(f"unexpected /search reply ({type(exc).__name__})") from None
+            return SearchResponse.model_validate(data)
+        except ValidationError:
+            raise KnowledgeUnavailable("POST /search: reply is not a valid SearchResponse") from None
 
     async def procedure(self, procedure_id: str) -> Optional[Procedure]:
         return await self._record("procedures", procedure_id, Procedure)

@@ -23,6 +23,7 @@ from actions.messages import (
     procedure_overview,
     send,
 )
+from knowledge.text import normalize_for_match
 
 log = logging.getLogger(__name__)
 WHICH_ONE = ("Bạn muốn hỏi về thủ tục nào dưới đây? Nếu không có thủ tục bạn cần, hãy gõ tên thủ tục cụ thể hơn "
@@ -67,7 +68,9 @@ class ActionAnswerProcedure(Action):
         return events
 
     async def _resolve(self, tracker: Tracker) -> tuple[Optional[str], list[Hit]]:
-        """The procedure this turn is about, or None with the candidates to offer."""
+        """The procedure this turn is about, or None with the candidates to offer. The knowledge
+        service decides whether the message names one procedure, several close variants or none
+        (thresholds calibrated per index build); the turn's context decides the rest."""
         chosen = latest_entity(tracker, "procedure_id")
         if chosen:
             return chosen, []
@@ -76,16 +79,24 @@ class ActionAnswerProcedure(Action):
         # The mention found by NLU, plus the whole message: "gplx" alone matches every
         # driving-licence procedure, "gplx hết hạn thì đổi" the renewal.
         mention = f"{entity} {text}" if entity and entity not in text else (text or entity or "")
-        hits = await self.client.search(mention, k=4, kinds=["procedure"]) if mention.strip() else []
-        settings = self.client.settings
-        if hits and hits[0].score >= settings.mention_threshold:
-            close = [h for h in hits if h.score >= settings.ambiguity_ratio * hits[0].score]
-            if len(close) > 1 and not latest_entity(tracker, "procedure"):
-                return None, close
-            return hits[0].id, hits
+        reply = await self.client.match(mention, k=4, kinds=["procedure"]) if mention.strip() else None
+        hits = reply.results if reply else []
+        decision = reply.match.decision if reply else "none"
         current = tracker.get_slot("procedure_id")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if current and intent in ASPECT_RENDERERS:  # "lệ phí bao nhiêu?" after a procedure was named
+        follow_up = bool(current) and intent in ASPECT_RENDERERS  # "lệ phí bao nhiêu?" after a procedure
+        settings = self.client.settings
+        # In a follow-up, only a clear mention of another procedure changes the subject.
+        if follow_up and not entity and (not hits or hits[0].score < settings.mention_threshold):
+            return str(current), []
+        if reply is not None and decision == "confident":
+            return reply.candidates()[0].id, hits
+        if reply is not None and decision == "ambiguous":
+            candidates = reply.candidates()
+            if entity:  # NLU found the procedure's name in the message: the best of the close ones
+                return candidates[0].id, hits
+            return None, candidates
+        if follow_up:
             return str(current), []
         return None, [h for h in hits if h.score >= settings.suggest_threshold]
 
@@ -94,7 +105,36 @@ class ActionAnswerProcedure(Action):
         if not candidates:
             dispatcher.utter_message(text=NOT_FOUND)
             return
-        buttons = [Button(h.title[:80], intent_payload(intent, procedure_id=h.id)) for h in candidates[:3]]
+        labels = variant_labels([h.title for h in candidates[:3]])
+        buttons = [Button(label, intent_payload(intent, procedure_id=h.id))
+                   for label, h in zip(labels, candidates[:3], strict=True)]
         send(dispatcher, [BotMessage(WHICH_ONE, buttons)])
 
 
+
+
+BUTTON_CHARS = 80
+
+
+def variant_labels(titles: list[str]) -> list[str]:
+    """Button labels for close variants that show how each differs: a title that fits is kept whole;
+    a long one keeps its first words and then the words the other titles lack ("Đăng ký khai sinh …
+    lưu động"), cut at a word boundary."""
+    words = [t.split() for t in titles]
+    folded = [[normalize_for_match(w) for w in ws] for ws in words]
+    labels = []
+    for i, ws in enumerate(words):
+        title = " ".join(ws)
+        if len(title) <= BUTTON_CHARS or len(titles) < 2:
+            labels.append(_cut(title))
+            continue
+        others = set().union(*(set(f) for j, f in enumerate(folded) if j != i))
+        own = [w for w, f in zip(ws[3:], folded[i][3:], strict=True) if f not in others]
+        labels.append(_cut(" ".join(ws[:3]) + (" … " + " ".join(own) if own else " …")))
+    return labels
+
+
+def _cut(text: str) -> str:
+    if len(text) <= BUTTON_CHARS:
+        return text
+    return text[: BUTTON_CHARS - 1].rsplit(" ", 1)[0] + "…"

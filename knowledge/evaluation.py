@@ -24,11 +24,11 @@ import yaml
 from knowledge.catalogue.loader import load_knowledge_base
 from knowledge.errors import KnowledgeError
 from knowledge.index import Chunk, HybridIndex, build_index, chunks_from_knowledge_base
+from knowledge.index.calibration import CATALOGUE_SET, DEV_SET, Question, calibrate, calibration_sets
 from knowledge.service import training_pairs
 from knowledge.settings import PROJECT_ROOT, Settings
 
-DEV_SET = PROJECT_ROOT / "tests" / "data" / "dev_questions.yaml"
-CATALOGUE_SET = PROJECT_ROOT / "tests" / "data" / "catalogue_questions.yaml"
+__all__ = ["CATALOGUE_SET", "DEV_SET", "evaluate_beir", "evaluate_catalogue", "evaluate_dev", "load_dev_set"]
 CATALOGUE_DIR = PROJECT_ROOT / "var" / "full-kb"
 DEFAULT_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
@@ -106,21 +106,46 @@ def evaluate_dev(path: str | None, settings: Settings, weights: str = "", defaul
     if unknown:
         raise KnowledgeError(f"dev set names records that do not exist: {unknown[:10]}")
     t0 = time.perf_counter()
-    index, meta = build_index(chunks_from_knowledge_base(kb), settings, training_pairs(kb))
+    sets = calibration_sets()
+    index, meta = build_index(chunks_from_knowledge_base(kb), settings, training_pairs(kb),
+                              questions=sets.questions, unanswerable=sets.unanswerable)
+    served = index.dense_weight
     report: dict[str, Any] = {"dev_set": str(dev_path), "queries": len(queries), "chunks": len(index),
-                              "dense_model": meta["dense_model"], "build_seconds": round(time.perf_counter() - t0, 2)}
+                              "dense_model": meta["dense_model"], "build_seconds": round(time.perf_counter() - t0, 2),
+                              "calibration": {k: meta[k] for k in ("dense_weight", "match", "calibrated_on",
+                                                                   "calibration")}}
     grid = [float(w) for w in weights.split(",") if w.strip()] if weights else list(DEFAULT_WEIGHTS)
-    if settings.dense_weight not in grid:
-        grid.append(settings.dense_weight)
+    if served not in grid:
+        grid.append(served)
     report["by_weight"] = {}
     for w in sorted(set(grid)):
         index.dense_weight = w
         result = score(_searcher(index), queries)
-        if w != settings.dense_weight:
+        if w != served:
             result.pop("misses")
         report["by_weight"][f"{w:.2f}"] = result
-    report["configured_weight"] = settings.dense_weight
+    report["configured_weight"] = served
+    others = [q for q in sets.questions if Question(q.text, q.relevant) not in
+              {Question(x.text, x.relevant) for x in queries}]
+    report["cross_validated"] = cross_validated(index, queries, others, sets.unanswerable)
+    index.dense_weight = served
     return report
+
+
+def cross_validated(index: HybridIndex, queries: Sequence[LabelledQuery], others: Sequence[Question],
+                    unanswerable: Sequence[str]) -> dict[str, Any]:
+    """Out-of-sample figures of the calibration: calibrate on one half of ``queries`` (plus ``others``),
+    score the other half at the weight chosen, and the reverse; the two halves' rows are pooled."""
+    rows: list[dict[str, float]] = []
+    chosen: list[float] = []
+    for fold in (0, 1):
+        held_in = [Question(q.text, q.relevant) for i, q in enumerate(queries) if i % 2 != fold]
+        held_out = [q for i, q in enumerate(queries) if i % 2 == fold]
+        calibration = calibrate(index, [*others, *held_in], unanswerable)
+        index.dense_weight = calibration.dense_weight
+        chosen.append(calibration.dense_weight)
+        rows += [ranking_metrics(_searcher(index)(q.text), q.relevant) for q in held_out]
+    return {"weights_chosen": chosen, "overall": mean_metrics(rows)}
 
 
 def evaluate_catalogue(path: str | None, data_dir: Path | str, settings: Settings, weights: str = "") -> dict[str, Any]:
@@ -135,7 +160,7 @@ def evaluate_catalogue(path: str | None, data_dir: Path | str, settings: Setting
     report = evaluate_dev(path, settings.model_copy(update={"data_dir": folder}), weights, default=CATALOGUE_SET)
     report = {"data_dir": str(folder), **report}
     by_weight = report["by_weight"]
-    lexical, hybrid = by_weight["0.00"], by_weight[f"{settings.dense_weight:.2f}"]
+    lexical, hybrid = by_weight["0.00"], by_weight[f"{report['configured_weight']:.2f}"]
     report["lexical"] = {"overall": lexical["overall"], "by_style": lexical["by_style"]}
     report["hybrid"] = {"overall": hybrid["overall"], "by_style": hybrid["by_style"]}
     return report
@@ -169,10 +194,12 @@ def evaluate_beir(folder: str, settings: Settings, dense: bool = True) -> dict[s
     labelled = [LabelledQuery(queries[qid], frozenset(rel)) for qid, rel in qrels.items() if qid in queries]
     report: dict[str, Any] = {"folder": str(root), "documents": len(chunks), "queries": len(labelled),
                               "build_seconds": round(build, 2), "dense_model": meta["dense_model"]}
-    results = {}
-    index_weight = index.dense_weight
-    for name, w in ([("lexical", 0.0), ("hybrid", index_weight)] if dense else [("lexical", 0.0)]):
-        index.dense_weight = w
-        results[name] = score(_searcher(index), labelled)["overall"]
-    report.update(results)
+    index.dense_weight = 0.0
+    report["lexical"] = score(_searcher(index), labelled)["overall"]
+    if dense:
+        # The weight a build of this corpus would serve, chosen on half of its queries and scored on the
+        # other half (and the reverse): with no labelled questions of its own it would keep the default.
+        report["hybrid"] = cross_validated(index, labelled, [], [])
+        index.dense_weight = 0.3
+        report["hybrid_fixed_0.30"] = score(_searcher(index), labelled)["overall"]
     return report

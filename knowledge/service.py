@@ -12,6 +12,7 @@ from knowledge.catalogue.loader import KnowledgeBase, load_knowledge_base
 from knowledge.errors import KnowledgeBaseError
 from knowledge.index import Chunk, HybridIndex, IndexStore, build_index, chunks_from_knowledge_base
 from knowledge.index.artefact import Meta
+from knowledge.index.calibration import Calibration, MatchThresholds, calibration_sets
 from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,11 @@ class LoadedIndex:
     kb: KnowledgeBase
     index: HybridIndex
     meta: Meta
+
+    @property
+    def thresholds(self) -> MatchThresholds:
+        """The match decision's thresholds calibrated for this index build."""
+        return Calibration.from_meta(self.meta).thresholds
 
 
 def training_pairs(kb: KnowledgeBase) -> list[tuple[str, str]]:
@@ -48,6 +54,7 @@ def corpus_folders(settings: Settings) -> list[Path]:
 def content_hash(settings: Settings, kb: KnowledgeBase) -> str:
     """The knowledge base's hash plus the names, sizes and times of the corpus files."""
     digest = hashlib.sha256(kb.content_hash.encode())
+    digest.update(calibration_sets().digest.encode())  # another dev set means another calibration
     for folder in corpus_folders(settings):
         for f in sorted(p for p in folder.rglob("*") if p.is_file()):
             st = f.stat()
@@ -70,7 +77,9 @@ def corpus_chunks(settings: Settings) -> list[Chunk]:
 def rebuild(settings: Settings, kb: KnowledgeBase | None = None) -> LoadedIndex:
     kb = kb or load_knowledge_base(settings.data_dir)
     chunks = chunks_from_knowledge_base(kb) + corpus_chunks(settings)
-    index, meta = build_index(chunks, settings, training_pairs(kb))
+    sets = calibration_sets()
+    index, meta = build_index(chunks, settings, training_pairs(kb), questions=sets.questions,
+                              unanswerable=sets.unanswerable)
     digest = content_hash(settings, kb)
     version = IndexStore(settings.index_dir).save(index, meta, digest)
     return LoadedIndex(kb, index, {**meta, "corpus_hash": digest, "version": version.name})

@@ -39,7 +39,8 @@ class Settings(BaseSettings):
         "or a sentence-transformers model name/path for deployments that have it",
     )
     dense_input: str = Field("folded", pattern="^(folded|display)$", description="text form given to the dense model")
-    dense_weight: float = Field(0.3, ge=0.0, le=1.0, description="weight of the dense score in the fusion")
+    dense_weight: Optional[float] = Field(None, ge=0.0, le=1.0, description="weight of the dense score in the "
+                                          "fusion; unset: the weight calibrated for each index build (meta.json)")
     candidates: int = Field(50, ge=5, le=1000, description="candidates taken from each index before fusion")
     host: str = "127.0.0.1"
     port: int = 8000

@@ -3,14 +3,16 @@ docs: ARCHITECTURE.md, "Contracts other tools rely on")."""
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from knowledge.contract import KindName, Match, SearchResponse, SearchResult
 from knowledge.index import SearchHit
+from knowledge.index.calibration import MatchThresholds
 from knowledge.text import normalize_for_display
 
-KindName = Literal["procedure", "guide", "directive"]
+__all__ = ["Match", "SearchRequest", "SearchResponse", "SearchResult", "result_from_hit", "search_response"]
 MAX_QUERY_CHARS = 1000
 
 
@@ -28,22 +30,6 @@ class SearchRequest(BaseModel):
         if not value:
             raise ValueError("query must not be empty")
         return value
-
-
-class SearchResult(BaseModel):
-    kind: KindName
-    id: str
-    title: str
-    snippet: str
-    score: float
-    url: Optional[str] = None
-    doc_number: Optional[str] = None
-    source: Optional[str] = None
-    section: Optional[str] = None
-
-
-class SearchResponse(BaseModel):
-    results: list[SearchResult]
 
 
 class ProcedureSummary(BaseModel):
@@ -64,6 +50,39 @@ class Health(BaseModel):
     guides: int
     directives: int
     dense_model: Optional[str]
+
+
+class ErrorDetail(BaseModel):
+    """Every refusal (4xx) and the generic 500: one readable sentence, nothing internal."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[Union[str, int]]
+    msg: str
+    type: str
+
+
+class ValidationProblem(BaseModel):
+    """422: the readable sentence, and the field errors when the request did not validate."""
+
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+def error_responses(*statuses: int) -> dict[Union[int, str], dict[str, Any]]:
+    """OpenAPI ``responses`` for these refusals, as the service really answers them."""
+    described = {400: "body not readable (not UTF-8)", 401: "missing or wrong token", 403: "turned off", 404: "no such record",
+                 413: "body too large", 422: "invalid request", 503: "closed (not configured)"}
+    return {status: {"model": ValidationProblem if status == 422 else ErrorDetail, "description": described[status]}
+            for status in statuses}
+
+
+def search_response(hits: list[SearchHit], thresholds: MatchThresholds) -> SearchResponse:
+    decision, chosen = thresholds.decide(hits)
+    return SearchResponse(results=[result_from_hit(h) for h in hits],
+                          match=Match(decision=decision, candidates=[h.chunk.record_id for h in chosen]))
 
 
 def result_from_hit(hit: SearchHit) -> SearchResult:

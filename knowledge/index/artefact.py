@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from knowledge.errors import IndexArtefactError
+from knowledge.index.calibration import DEFAULT_WEIGHT, Calibration, Question, apply, calibrate
 from knowledge.index.dense import DenseEncoder, VectorIndex, build_static_encoder, load_encoder
 from knowledge.index.documents import Chunk
 from knowledge.index.hybrid import HybridIndex
@@ -55,8 +56,11 @@ def build_index(
     settings: Settings,
     pairs: Sequence[tuple[str, str]] = (),
     dense: bool = True,
+    questions: Sequence[Question] = (),
+    unanswerable: Sequence[str] = (),
 ) -> tuple[HybridIndex, Meta]:
-    """Build indexes in memory; returns the index and the timing/meta figures."""
+    """Build indexes in memory, calibrated on ``questions`` (knowledge.index.calibration); returns the
+    index and the timing/meta figures."""
     t0 = time.perf_counter()
     texts = [c.text for c in chunks]
     lexical = LexicalIndex.build(texts)
@@ -70,7 +74,10 @@ def build_index(
             encoder = load_encoder(settings.dense_model, None, settings.dense_input)
         vectors = VectorIndex.build(encoder.encode(texts))
     t2 = time.perf_counter()
-    index = HybridIndex(chunks, lexical, encoder, vectors, settings.dense_weight, settings.candidates)
+    index = HybridIndex(chunks, lexical, encoder, vectors, DEFAULT_WEIGHT, settings.candidates)
+    calibration = calibrate(index, questions, unanswerable)
+    apply(index, calibration, settings.dense_weight)
+    t3 = time.perf_counter()
     meta = {
         "format": FORMAT_VERSION,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -84,7 +91,8 @@ def build_index(
         "faiss_index": vectors.kind if vectors else None,
         "chunks": len(chunks),
         "library_versions": _versions(),
-        "build_seconds": {"lexical": round(t1 - t0, 3), "dense": round(t2 - t1, 3)},
+        "build_seconds": {"lexical": round(t1 - t0, 3), "dense": round(t2 - t1, 3), "calibration": round(t3 - t2, 3)},
+        **calibration.to_meta(),
     }
     return index, meta
 
@@ -157,7 +165,8 @@ class IndexStore:
         if meta.get("dense_model") and (version / "dense.faiss").is_file():
             encoder = load_encoder(meta["dense_model"], version / "model", meta["dense_input"])
             vectors = VectorIndex.load(version / "dense.faiss")
-        index = HybridIndex(chunks, lexical, encoder, vectors, settings.dense_weight, settings.candidates)
+        index = HybridIndex(chunks, lexical, encoder, vectors, DEFAULT_WEIGHT, settings.candidates)
+        apply(index, Calibration.from_meta(meta), settings.dense_weight)
         return index, {**meta, "version": version.name}
 
     @staticmethod

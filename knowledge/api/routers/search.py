@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from knowledge.api.deps import LoadedDep
-from knowledge.api.schemas import SearchRequest, SearchResponse, result_from_hit
+from knowledge.api.schemas import SearchRequest, SearchResponse, search_response
 
 router = APIRouter(tags=["search"])
 
@@ -15,5 +15,5 @@ async def search(body: SearchRequest, loaded: LoadedDep) -> Response:
     # pydantic-core instead of being validated again by FastAPI. The service runs several
     # worker processes to use every core (KNOWLEDGE_WORKERS, scripts/stack.py).
     hits = loaded.index.search(body.query, k=body.k, kinds=body.kinds)
-    payload = SearchResponse(results=[result_from_hit(h) for h in hits])
+    payload = search_response(hits, loaded.thresholds)
     return Response(payload.model_dump_json(), media_type="application/json")
