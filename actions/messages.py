@@ -7,15 +7,24 @@ or time limit is said to be missing, with where to find it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
+from zoneinfo import ZoneInfo
 
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge.catalogue.models import CHANNEL_LABEL, Directive, Guide, Procedure
+from knowledge.catalogue.plain import is_free, plain_fee, plain_time
+from knowledge.text.normalize import fold, nfc
 
 PORTAL_URL = "https://dichvucong.gov.vn"
+# Notes the importers write when the portal does not say more than "there is an online channel":
+# they add nothing a citizen can use, so they are not shown.
+GENERIC_ONLINE_NOTES = ("Có kênh nộp trực tuyến; nguồn không ghi rõ", "Bản ghi nguồn có nhắc")
 APOLOGY_DOWN = (
     "Xin lỗi, hệ thống tra cứu thủ tục đang tạm thời gián đoạn. Bạn vui lòng thử lại sau ít phút, "
     f"hoặc tra cứu trực tiếp trên Cổng Dịch vụ công quốc gia: {PORTAL_URL}"
@@ -58,27 +67,76 @@ def source_line(source: str, checked_on: Any) -> str:
     return f"Nguồn: {source} (đối chiếu ngày {checked_on:%d/%m/%Y})."
 
 
+OVERVIEW_LINES = 8  # the first answer to a procedure question fits a phone screen (issue 11)
+WHAT_CHARS = 160
+NOTE_CHARS = 180
+LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today() -> dt.date:
+    return dt.datetime.now(LOCAL_ZONE).date()
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _link(p: Procedure) -> str:
+    return p.online.url or p.url or PORTAL_URL
+
+
+def what_it_is(p: Procedure) -> str:
+    """One sentence on what the procedure gives: a curated summary's first sentence, or the result."""
+    if not p.summary.startswith(p.name.rstrip(" .")):
+        return _clip(p.summary.split(". ")[0].rstrip(".") + ".", WHAT_CHARS)
+    if p.result:
+        return _clip(f"Kết quả: {p.result.rstrip('.')}.", WHAT_CHARS)
+    return f"Lĩnh vực: {p.field}."
+
+
+def _postal(p: Procedure) -> bool:
+    return any(c.kind == "buu_chinh" for c in p.channels)
+
+
 def online_pitch(p: Procedure) -> str:
-    url = p.online.url or p.url or PORTAL_URL
+    """What the online service really allows, never more than the record says."""
     if p.online.type == "toan_trinh":
-        return (f"✅ Thủ tục này làm được hoàn toàn trực tuyến (toàn trình, tương đương mức độ 4 cũ): "
-                f"không phải đến cơ quan, theo dõi được tiến độ hồ sơ và nhận kết quả tại nhà. Nộp tại: {url}")
+        return ("✅ Làm được hoàn toàn trực tuyến (toàn trình, mức độ 4 cũ): nộp hồ sơ, nộp phí nếu có và "
+                "theo dõi tiến độ trên mạng, không phải đến cơ quan để nộp.")
+    if p.online.type == "mot_phan" and (p.online.note or "").startswith(GENERIC_ONLINE_NOTES):
+        return ("🟡 Nộp hồ sơ trực tuyến được; trang thủ tục chưa ghi rõ có bước nào còn phải đến cơ quan, "
+                "bạn xem kỹ hướng dẫn khi nộp.")
     if p.online.type == "mot_phan":
-        extra = f" {p.online.note}" if p.online.note else ""
-        return (f"🟡 Thủ tục này nộp trực tuyến được một phần (tương đương mức độ 3 cũ): bạn nộp hồ sơ online, "
-                f"một số bước vẫn cần đến cơ quan.{extra} Nộp tại: {url}")
-    return f"Thủ tục này hiện chưa nộp trực tuyến được; xem hướng dẫn tại {url}"
+        return "🟡 Nộp hồ sơ trực tuyến được (một phần, mức độ 3 cũ): có bước vẫn phải đến cơ quan."
+    where = p.receiving_agency or p.agency or "cơ quan giải quyết"
+    postal = " hoặc gửi qua bưu chính" if _postal(p) else ""
+    return f"⛔ Thủ tục này chưa nộp trực tuyến được: bạn nộp trực tiếp tại {_clip(where, 90)}{postal}."
+
+
+def online_note(p: Procedure) -> Optional[str]:
+    """The record's own limit on the online claim (originals to show, a step in person), when it has one."""
+    if p.online.type == "khong" or not p.online.note or p.online.note.startswith(GENERIC_ONLINE_NOTES):
+        return None
+    return f"Lưu ý: {_clip(p.online.note, NOTE_CHARS)}"
+
+
+def link_line(p: Procedure) -> str:
+    if p.online.type == "khong":
+        return f"Xem hướng dẫn và tra cứu hồ sơ tại: {_link(p)}"
+    return f"Nộp trực tuyến tại: {_link(p)}"
 
 
 def aspect_buttons(p: Procedure) -> list[Button]:
+    steps = "Cách làm trực tuyến" if p.online.type != "khong" else "Cách làm"
     buttons = [
+        Button(steps, intent_payload("ask_online_howto", procedure_id=p.id)),
         Button("Giấy tờ cần chuẩn bị", intent_payload("ask_documents", procedure_id=p.id)),
         Button("Lệ phí", intent_payload("ask_fee", procedure_id=p.id)),
         Button("Thời gian giải quyết", intent_payload("ask_processing_time", procedure_id=p.id)),
     ]
-    url = p.online.url or p.url
-    if url and p.online.type != "khong":
-        buttons.append(Button("Nộp trực tuyến", url=url))
+    if p.online.type != "khong" and (p.online.url or p.url):
+        buttons.append(Button("Nộp trực tuyến", url=_link(p)))
     return buttons
 
 
@@ -88,50 +146,80 @@ def feedback_buttons() -> list[Button]:
 
 
 def procedure_overview(p: Procedure) -> list[BotMessage]:
-    head = f"📄 {p.name}\n{p.summary}\n\n{online_pitch(p)}"
-    messages = [BotMessage(head)]
-    if p.online_steps:
-        steps = "\n".join(f"{i}. {s}" for i, s in enumerate(p.online_steps, 1))
-        messages.append(BotMessage(f"Các bước làm trực tuyến:\n{steps}"))
-    messages.append(BotMessage(f"{agency_text(p)}\n{source_line(p.source, p.checked_on)}\n"
-                               "Bạn muốn xem thêm phần nào?", [*aspect_buttons(p), *feedback_buttons()]))
-    return messages
+    """The first answer: what it is, online or not and what that means, where, the link, the source
+    (at most OVERVIEW_LINES lines); the steps, documents, fee and time limit are behind buttons."""
+    lines = [f"📄 {p.name}", what_it_is(p), online_pitch(p)]
+    note = online_note(p)
+    if note:
+        lines.append(note)
+    lines += [agency_text(p), link_line(p), source_line(p.source, p.checked_on), "Bạn muốn xem thêm phần nào?"]
+    return [BotMessage("\n".join(lines[:OVERVIEW_LINES]), [*aspect_buttons(p), *feedback_buttons()])]
 
 
 def agency_text(p: Procedure) -> str:
-    parts = []
-    if p.agency:
-        parts.append(f"Cơ quan giải quyết: {p.agency}")
-    if p.level:
-        parts.append(f"Cấp thực hiện: {', '.join(p.level)}")
-    return ". ".join(parts) + "." if parts else "Cơ quan giải quyết: xem trên trang thủ tục của Cổng Dịch vụ công."
+    if not p.agency:
+        return "Cơ quan giải quyết: xem trên trang thủ tục của Cổng Dịch vụ công."
+    level = f" ({', '.join(p.level)})" if p.level else ""
+    return f"Cơ quan giải quyết: {_clip(p.agency, 110)}{level}."
+
+
+def steps_text(p: Procedure) -> BotMessage:
+    """How to do it, after whether it can be done online: the record's own online steps; else the
+    portal's usual steps for an online procedure; for one that is not online, how to do it in person
+    and what can still be done online."""
+    lines = [f"📄 {p.name}", online_pitch(p)]
+    if p.online.type == "khong":
+        where = p.receiving_agency or p.agency or "bộ phận một cửa nơi giải quyết"
+        lines += ["Cách làm trực tiếp:",
+                  "1. Chuẩn bị giấy tờ (bấm «Giấy tờ cần chuẩn bị»).",
+                  f"2. Nộp tại {_clip(where, 110)}" + (" hoặc gửi qua bưu chính." if _postal(p) else "."),
+                  "3. Giữ giấy biên nhận; tiến độ hồ sơ tra cứu được trên Cổng Dịch vụ công."]
+    elif p.online_steps:
+        lines += ["Các bước làm trực tuyến:", *(f"{i}. {s}" for i, s in enumerate(p.online_steps, 1))]
+    else:
+        fee = any(c.fee and not is_free(c.fee) for c in p.channels)
+        lines += ["Các bước làm trực tuyến:",
+                  "1. Đăng nhập Cổng Dịch vụ công quốc gia bằng tài khoản định danh điện tử VNeID.",
+                  "2. Mở trang thủ tục (đường dẫn bên dưới), chọn nộp trực tuyến và cơ quan giải quyết.",
+                  "3. Điền tờ khai, đính kèm bản chụp hoặc bản điện tử các giấy tờ (bấm «Giấy tờ cần chuẩn bị»).",
+                  "4. Nộp hồ sơ" + (", nộp lệ phí trực tuyến" if fee else "") + " và ghi lại mã hồ sơ để tra cứu."]
+    note = online_note(p)
+    lines += [*([note] if note else []), link_line(p), source_line(p.source, p.checked_on)]
+    return BotMessage("\n".join(lines), aspect_buttons(p))
 
 
 def documents_text(p: Procedure) -> BotMessage:
     if not p.documents:
-        body = f"Chưa có danh sách giấy tờ trong cơ sở dữ liệu; xem thành phần hồ sơ tại {p.url or PORTAL_URL}."
+        body = f"Chưa có danh sách giấy tờ cho thủ tục này; xem thành phần hồ sơ tại {p.url or PORTAL_URL}."
     else:
         body = "\n".join(f"• {d}" for d in p.documents)
     return BotMessage(f"Giấy tờ cần chuẩn bị cho «{p.name}»:\n{body}\n{source_line(p.source, p.checked_on)}",
                       aspect_buttons(p))
 
 
-def fee_text(p: Procedure) -> BotMessage:
-    lines = [f"• {CHANNEL_LABEL[c.kind]}: {c.fee}" for c in p.channels if c.fee]
+def fee_text(p: Procedure, on: Optional[dt.date] = None) -> BotMessage:
+    """Fees per channel as they hold today: periods that have ended are left out."""
+    day = on or today()
+    lines, paid = [], False
+    for c in p.channels:
+        fee = plain_fee(c.fee, day) if c.fee else None
+        if fee:
+            lines.append(f"• {CHANNEL_LABEL[c.kind]}: {fee}")
+            paid = paid or not is_free(fee)
     if lines:
-        body = "\n".join(lines)
-        if p.online.type != "khong":
+        body = "\n".join(dict.fromkeys(lines))  # the same line once
+        if paid and p.online.type != "khong":
             body += "\nNộp trực tuyến thì thanh toán lệ phí ngay trên Cổng Dịch vụ công."
     else:
-        body = (f"Cơ sở dữ liệu chưa có mức lệ phí chính thức cho thủ tục này. Bạn xem mức phí tại trang thủ tục "
+        body = (f"Chưa có mức lệ phí chính thức cho thủ tục này. Bạn xem mức phí tại trang thủ tục "
                 f"{p.url or PORTAL_URL} hoặc hỏi bộ phận một cửa nơi nộp hồ sơ.")
     return BotMessage(f"Lệ phí «{p.name}»:\n{body}\n{source_line(p.source, p.checked_on)}", aspect_buttons(p))
 
 
 def time_text(p: Procedure) -> BotMessage:
-    lines = [f"• {CHANNEL_LABEL[c.kind]}: {c.time_limit}" for c in p.channels if c.time_limit]
-    body = "\n".join(lines) if lines else (
-        f"Cơ sở dữ liệu chưa có thời hạn giải quyết chính thức; xem tại {p.url or PORTAL_URL}.")
+    lines = [f"• {CHANNEL_LABEL[c.kind]}: {plain_time(c.time_limit)}" for c in p.channels if c.time_limit]
+    body = "\n".join(dict.fromkeys(lines)) if lines else (
+        f"Chưa có thời hạn giải quyết chính thức cho thủ tục này; xem tại {p.url or PORTAL_URL}.")
     return BotMessage(f"Thời gian giải quyết «{p.name}»:\n{body}\n{source_line(p.source, p.checked_on)}",
                       aspect_buttons(p))
 
@@ -140,11 +228,13 @@ def where_text(p: Procedure) -> BotMessage:
     lines = [agency_text(p)]
     if p.receiving_agency:
         lines.append(f"Nơi tiếp nhận hồ sơ: {p.receiving_agency}.")
-    lines.append(online_pitch(p))
+    lines += [online_pitch(p), *([n] if (n := online_note(p)) else []), link_line(p)]
     return BotMessage("\n".join(lines) + f"\n{source_line(p.source, p.checked_on)}", aspect_buttons(p))
 
 
 ASPECT_RENDERERS = {
+    "ask_online_howto": steps_text,
+    "ask_payment": steps_text,
     "ask_documents": documents_text,
     "ask_fee": fee_text,
     "ask_processing_time": time_text,
@@ -176,3 +266,100 @@ def passage_message(title: str, section: Optional[str], snippet: str, source: Op
     if source:
         text += f"\nNguồn: {source}"
     return BotMessage(text)
+
+
+# -- Forms (dossier status, handover contact): stopping, leaving, re-asking ------------------
+# Every form ends on a stop word, leaves when the citizen clearly asks something else (the rules
+# in bot/data/rules/{dossier,handover}.yml answer it), and re-asks at most twice.
+
+FORM_MAX_ANSWERS = 3  # the question, then at most two re-asks: the third unusable answer ends the form
+FORM_STOPPED = "Vâng, tôi đã dừng. Bạn cần hỏi thêm thủ tục nào không?"
+MENU_BUTTON = Button("Hỏi thủ tục khác", "/greet")
+OFFICER_BUTTON = Button("Gặp cán bộ hỗ trợ", "/request_human")
+# Intents that are clearly another question inside a form; each has a rule that leaves the form
+# and answers it (tests/unit/test_forms.py checks the rules against this set).
+FORM_LEAVE_INTENTS = frozenset({
+    "greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "feedback", "request_human",
+    "ask_procedure", "ask_documents", "ask_fee", "ask_processing_time", "ask_where_to_submit",
+    "ask_online_howto", "ask_online_levels", "ask_account", "ask_payment", "ask_policy"})
+# Folded words that stop a form on their own or at the head of a short message ("thôi không cần nữa").
+STOP_PHRASES = frozenset({
+    "thoi", "khong", "ko", "k", "kh", "hong", "huy", "huy bo", "quay lai", "dungx", "dung lai", "thoat", "khoi",
+    "bo qua", "thoi khoi", "khong can", "ko can", "k can", "khong muon", "ko muon", "cancel", "stop", "exit",
+    "quit", "no", "ket thuc", "tro ve", "ve menu", "menu"})
+STOP_HEADS = ("thoi", "huy", "dungx", "dung lai", "thoat", "quay lai", "bo qua", "khong can", "ko can", "khong muon",
+              "ko muon", "khong co", "ko co", "chua co", "ket thuc", "tro ve")
+STOP_FILLERS = frozenset({"a", "ah", "nhe", "nha", "nhen", "di", "ad", "oi", "nua", "minh", "toi", "em", "da",
+                          "vay", "roi", "r", "luon", "ban", "bot", "thi", "the", "day", "dau", "tam",
+                          "ha", "hen", "mk", "e", "cam", "on"})
+STOP_MAX_WORDS = 4
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def is_stop(text: str) -> bool:
+    """True for "thôi", "hủy", "huỷ", "quay lại", "dừng", "không", "thoi", "huy", "khong"… alone or at the
+    head of a short message ("thôi không tra nữa", "hủy tra cứu"); never for a longer question that
+    merely starts with one ("hủy đăng ký thường trú cho con thế nào")."""
+    # "dừng" (stop) and "đúng" (right) fold alike: only an accented "dừng" or "dung lai" stops.
+    words = [w for w in _WORDS.findall(fold(nfc(text or "").lower().replace("dừng", "dungx")))
+             if w not in STOP_FILLERS]
+    if not words or len(words) > STOP_MAX_WORDS:
+        return False
+    joined = " ".join(words)
+    return joined in STOP_PHRASES or any(joined == h or joined.startswith(h + " ") for h in STOP_HEADS)
+
+
+# Personal numbers as NLU sees them (masked: "0792******34", "0912****78", "n***@gmail.com") or as typed.
+_MASKED_NUMBER = re.compile(r"\+?\d{2,4}\*{2,}\d{2}")
+_MASKED_EMAIL = re.compile(r"\w\*{3,}@")
+_LONG_NUMBER = re.compile(r"(?<![\w.,-])\+?\d(?: ?\d){8,11}(?![\w.,-])")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
+
+
+def has_personal_number(text: str) -> bool:
+    """A CCCD (12 digits), CMND (9), phone number or e-mail address, masked or not."""
+    text = text or ""
+    return bool(_MASKED_NUMBER.search(text) or _MASKED_EMAIL.search(text) or _LONG_NUMBER.search(text)
+                or _EMAIL.search(text))
+
+
+def has_digit(text: str) -> bool:
+    return any(ch.isdigit() for ch in text or "")
+
+
+DOSSIER_NOT_PERSONAL = ("Đây là số giấy tờ tùy thân hoặc số điện thoại, không phải mã hồ sơ (bạn không cần gửi số "
+                        "căn cước để tra cứu). Mã hồ sơ in trên phiếu hẹn trả kết quả, có dạng "
+                        "G22.99.01-251120-0001. Bạn nhập lại mã, hoặc gõ \"thôi\" để dừng.")
+DOSSIER_GAVE_UP = ("Tôi vẫn chưa nhận ra mã hồ sơ nên dừng tra cứu ở đây. Bạn có thể tra cứu trên "
+                   f"{PORTAL_URL} (mục Tra cứu hồ sơ), hỏi thủ tục khác, hoặc gặp cán bộ hỗ trợ.")
+CONTACT_INVALID = ("Số điện thoại hoặc email chưa hợp lệ. Ví dụ: 0912345678 hoặc ten@gmail.com. "
+                   "Gõ \"thôi\" nếu bạn không muốn để lại liên hệ.")
+CONTACT_GAVE_UP = ("Tôi vẫn chưa nhận ra số điện thoại hoặc email nên chưa lưu liên hệ. Yêu cầu gặp cán bộ của "
+                   "bạn vẫn được ghi nhận; bạn có thể quay lại trong giờ làm việc hoặc hỏi tôi thủ tục khác.")
+CONTACT_DECLINED = ("Vâng, tôi không lưu thông tin liên hệ của bạn. Bạn có thể quay lại trong giờ làm việc hoặc "
+                    "hỏi tôi về thủ tục khác.")
+
+
+def gave_up_message(text: str, officer: bool) -> BotMessage:
+    return BotMessage(text, [MENU_BUTTON, OFFICER_BUTTON] if officer else [MENU_BUTTON])
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def replying_in_form(tracker: Tracker, form: str) -> bool:
+    """The latest message answers a question of ``form`` (not the form's activation)."""
+    return (tracker.active_loop.get("name") == form and bool(tracker.get_slot("requested_slot"))
+            and tracker.latest_message.get("text") is not None)
+
+
+def answers_in_form(tracker: Tracker, form: str) -> int:
+    """The citizen's messages since ``form`` was activated (the latest one included)."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            break
+        if event.get("event") == "user":
+            count += 1
+    return count

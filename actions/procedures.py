@@ -22,6 +22,7 @@ from actions.messages import (
     intent_payload,
     procedure_overview,
     send,
+    steps_text,
 )
 from knowledge.text import normalize_for_match
 
@@ -61,7 +62,7 @@ class ActionAnswerProcedure(Action):
         render = ASPECT_RENDERERS.get(intent)
         send(dispatcher, [render(procedure)] if render else procedure_overview(procedure))
         events: list[EventType] = [SlotSet("procedure_id", procedure.id)]
-        if procedure.online.type != "khong" and render is None:
+        if procedure.online.type != "khong" and (render is None or render is steps_text):
             # A referral to the online service, countable in the tracker store and at the desk.
             events.append(SlotSet("online_referral", procedure.id))
             await self.client.record_event(tracker.sender_id, "online_referral", procedure.id)

@@ -53,12 +53,15 @@ async def run(action: Any, name: str) -> tuple[str, list[dict], list]:
 
 async def test_procedure_answer_gives_online_steps_link_and_source(client: KnowledgeClient) -> None:
     text, messages, events = await run(ActionAnswerProcedure(client), "khai_sinh_unaccented")
-    assert "Thủ tục đăng ký khai sinh" in text
-    assert "hoàn toàn trực tuyến" in text and "Các bước làm trực tuyến" in text
-    assert "https://dichvucong.gov.vn/thu-tuc-hanh-chinh/" in text
+    assert text.startswith("📄 Thủ tục đăng ký khai sinh\n")
+    assert "✅ Làm được hoàn toàn trực tuyến (toàn trình" in text
+    assert "Nộp trực tuyến tại: https://dichvucong.gov.vn/thu-tuc-hanh-chinh/" in text
     assert "Nguồn: Cổng Dịch vụ công quốc gia, thủ tục 1.001193" in text
+    assert len(messages) == 1 and len(text.splitlines()) <= 8  # one short message; details behind buttons
+    assert "Các bước làm trực tuyến" not in text
     titles = [b["title"] for m in messages for b in (m.get("buttons") or [])]
-    assert {"Giấy tờ cần chuẩn bị", "Lệ phí", "Thời gian giải quyết", "Nộp trực tuyến"} <= set(titles)
+    assert {"Cách làm trực tuyến", "Giấy tờ cần chuẩn bị", "Lệ phí", "Thời gian giải quyết",
+            "Nộp trực tuyến"} <= set(titles)
     assert SlotSet("procedure_id", "1.001193") in events
 
 
