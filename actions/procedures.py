@@ -5,6 +5,7 @@ time limit, where to submit. The procedure named last is kept in the slot
 from __future__ import annotations
 
 import logging
+import re
 from typing import Optional
 
 from rasa_sdk import Action, Tracker
@@ -60,6 +61,8 @@ class ActionAnswerProcedure(Action):
             dispatcher.utter_message(text=NOT_FOUND)
             return [SlotSet("procedure_id", None)]
         render = ASPECT_RENDERERS.get(intent)
+        if render is None and asks_how_online(tracker.latest_message.get("text") or ""):
+            render = steps_text  # "làm khai sinh online thế nào": the steps, not the overview
         send(dispatcher, [render(procedure)] if render else procedure_overview(procedure))
         events: list[EventType] = [SlotSet("procedure_id", procedure.id)]
         if procedure.online.type != "khong" and (render is None or render is steps_text):
@@ -115,6 +118,15 @@ class ActionAnswerProcedure(Action):
 
 
 BUTTON_CHARS = 80
+_HOW_ONLINE = re.compile(r"\b(?:online|truc tuyen|qua mang|tren mang|vneid|dich vu cong)\b.*"
+                         r"\b(?:the nao|nhu nao|ntn|lam sao|ra sao|cach nao|bang cach|huong dan|cac buoc)\b"
+                         r"|\b(?:cach|huong dan|cac buoc)\b.*\b(?:online|truc tuyen|qua mang|tren mang)\b")
+
+
+def asks_how_online(text: str) -> bool:
+    """The message asks how to do it online ("nộp online thế nào", "cách làm trực tuyến")."""
+    return _HOW_ONLINE.search(normalize_for_match(text)) is not None
+
 
 
 def variant_labels(titles: list[str]) -> list[str]:

@@ -51,17 +51,29 @@ async def run(action: Any, name: str) -> tuple[str, list[dict], list]:
     return text, dispatcher.messages, events
 
 
-async def test_procedure_answer_gives_online_steps_link_and_source(client: KnowledgeClient) -> None:
+async def test_how_to_do_it_online_gets_the_steps_link_and_source(client: KnowledgeClient) -> None:
     text, messages, events = await run(ActionAnswerProcedure(client), "khai_sinh_unaccented")
-    assert text.startswith("📄 Thủ tục đăng ký khai sinh\n")
-    assert "✅ Làm được hoàn toàn trực tuyến (toàn trình" in text
+    assert text.startswith("📄 Thủ tục đăng ký khai sinh\n✅ Làm được hoàn toàn trực tuyến (toàn trình")
+    assert "Các bước làm trực tuyến:\n1. " in text
     assert "Nộp trực tuyến tại: https://dichvucong.gov.vn/thu-tuc-hanh-chinh/" in text
     assert "Nguồn: Cổng Dịch vụ công quốc gia, thủ tục 1.001193" in text
-    assert len(messages) == 1 and len(text.splitlines()) <= 8  # one short message; details behind buttons
-    assert "Các bước làm trực tuyến" not in text
     titles = [b["title"] for m in messages for b in (m.get("buttons") or [])]
-    assert {"Cách làm trực tuyến", "Giấy tờ cần chuẩn bị", "Lệ phí", "Thời gian giải quyết",
-            "Nộp trực tuyến"} <= set(titles)
+    assert {"Giấy tờ cần chuẩn bị", "Lệ phí", "Thời gian giải quyết", "Nộp trực tuyến"} <= set(titles)
+    assert SlotSet("procedure_id", "1.001193") in events and SlotSet("online_referral", "1.001193") in events
+
+
+async def test_a_procedure_question_gets_one_short_overview(client: KnowledgeClient) -> None:
+    data = json.loads((TRACKERS / "khai_sinh_unaccented.json").read_text(encoding="utf-8"))
+    data["latest_message"]["text"] = "dang ky khai sinh cho con"
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerProcedure(client).run(dispatcher, Tracker.from_dict(data), {})
+    [message] = dispatcher.messages
+    text = message["text"]
+    assert text.startswith("📄 Thủ tục đăng ký khai sinh\n") and len(text.splitlines()) <= 8
+    assert "✅ Làm được hoàn toàn trực tuyến (toàn trình" in text and "Các bước" not in text
+    assert "Nộp trực tuyến tại: https://dichvucong.gov.vn/thu-tuc-hanh-chinh/" in text
+    titles = [b["title"] for b in message["buttons"]]
+    assert titles[:4] == ["Cách làm trực tuyến", "Giấy tờ cần chuẩn bị", "Lệ phí", "Thời gian giải quyết"]
     assert SlotSet("procedure_id", "1.001193") in events
 
 

@@ -74,3 +74,13 @@ def test_fees_as_they_hold_today_and_no_payment_sentence_when_free() -> None:
 def test_time_limits_in_plain_words() -> None:
     text = time_text(record()).text
     assert "• Trực tuyến: 7 ngày làm việc" in text and "Ngày làm việc" not in text
+
+
+def test_how_to_do_it_online_is_recognised_in_any_spelling() -> None:
+    from actions.procedures import asks_how_online
+
+    for text in ("lam giay khai sinh online the nao", "Làm giấy khai sinh online thế nào?",
+                 "cách làm hộ chiếu trực tuyến", "đổi bằng lái xe online ntn"):
+        assert asks_how_online(text), text
+    for text in ("đăng ký khai sinh", "lệ phí bao nhiêu", "gplx hết hạn đổi ở đâu"):
+        assert not asks_how_online(text), text
