@@ -45,13 +45,12 @@ class ActionSettings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="larger action calls get 413")
     knowledge_url: str = Field("http://127.0.0.1:8000", description="base URL of the knowledge service")
     knowledge_timeout: float = Field(5.0, gt=0, description="seconds per request to the knowledge service")
-    # A search hit below this score is not taken as the procedure the citizen named
-    # (dev set: real mentions score ≥ 0.51 at the 1st percentile, vague ones ≤ 0.37).
+    # In a follow-up ("lệ phí bao nhiêu?"), a search hit below this score does not change the procedure in
+    # context (dev set: real mentions score ≥ 0.51 at the 1st percentile, vague ones ≤ 0.37). Otherwise the
+    # knowledge service's match decision (thresholds calibrated per index build) decides.
     mention_threshold: float = Field(0.45, ge=0, le=1)
     # Fallback suggestions below this score are not offered.
     suggest_threshold: float = Field(0.25, ge=0, le=1)
-    # Two candidates this close (second/first score) make a mention ambiguous.
-    ambiguity_ratio: float = Field(0.97, ge=0, le=1)
     desk_token: Optional[str] = Field(None, description="sent as X-Desk-Token to the knowledge service's /desk")
     # The province's one-stop system (Hệ thống thông tin giải quyết TTHC); `make run` points it at the demo
     # in development only. Unset: the bot says dossier lookup is unavailable (never made-up statuses).

@@ -24,7 +24,15 @@ import yaml
 from knowledge.catalogue.loader import load_knowledge_base
 from knowledge.errors import KnowledgeError
 from knowledge.index import Chunk, HybridIndex, build_index, chunks_from_knowledge_base
-from knowledge.index.calibration import CATALOGUE_SET, DEV_SET, Question, calibrate, calibration_sets
+from knowledge.index.calibration import (
+    CATALOGUE_SET,
+    DEV_SET,
+    Calibration,
+    MatchThresholds,
+    Question,
+    calibrate,
+    calibration_sets,
+)
 from knowledge.service import training_pairs
 from knowledge.settings import PROJECT_ROOT, Settings
 
@@ -125,11 +133,32 @@ def evaluate_dev(path: str | None, settings: Settings, weights: str = "", defaul
             result.pop("misses")
         report["by_weight"][f"{w:.2f}"] = result
     report["configured_weight"] = served
+    index.dense_weight = served
+    report["decision"] = decision_outcomes(index, queries, Calibration.from_meta(meta).thresholds,
+                                           sets.unanswerable)
     others = [q for q in sets.questions if Question(q.text, q.relevant) not in
               {Question(x.text, x.relevant) for x in queries}]
     report["cross_validated"] = cross_validated(index, queries, others, sets.unanswerable)
     index.dense_weight = served
     return report
+
+
+def decision_outcomes(index: HybridIndex, queries: Sequence[LabelledQuery], thresholds: MatchThresholds,
+                      unanswerable: Sequence[str]) -> dict[str, Any]:
+    """What a citizen meets with the match decision: the answer at once (right or wrong), a choice
+    between candidates (holding the right record or not), or no match; and the unanswerable refused."""
+    counts: dict[str, int] = defaultdict(int)
+    for q in queries:
+        decision, chosen = thresholds.decide(index.search(q.text, k=5, kinds=["procedure", "guide", "directive"]))
+        right = any(h.chunk.record_id in q.relevant for h in chosen)
+        counts[f"{decision}_{'right' if right else 'wrong'}" if decision != "none" else "none"] += 1
+    n = max(1, len(queries))
+    out: dict[str, Any] = {key: round(v / n, 4) for key, v in sorted(counts.items())}
+    out["reached_in_one_step"] = round((counts["confident_right"] + counts["ambiguous_right"]) / n, 4)
+    if unanswerable:
+        refused = sum(1 for text in unanswerable if thresholds.decide(index.search(text, k=5))[0] == "none")
+        out["unanswerable_refused"] = round(refused / len(unanswerable), 4)
+    return out
 
 
 def cross_validated(index: HybridIndex, queries: Sequence[LabelledQuery], others: Sequence[Question],
