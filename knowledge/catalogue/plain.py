@@ -46,8 +46,29 @@ def _balanced(text: str) -> str:
     return text + ")" * text.count("(") if text.count("(") > text.count(")") else text
 
 
+_GROUP = re.compile(r"\s*\(([^()]*)\)")
+
+
+def _drop_ended_periods(text: str, today: dt.date) -> str:
+    """Brackets that give another rate for a period that has ended ("135.000 đồng (nộp trực tuyến từ
+    01/12/2023 đến hết 31/12/2025: 115.000 đồng)") are left out; a bracket that limits the rate before it
+    ("(áp dụng đến hết …)") stays, so that the whole sentence is seen as ended."""
+
+    def keep(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        if len([p for p in _PARTS.split(inner) if p and p.strip()]) > 1:
+            return m.group(0)  # several sentences: judged one by one below
+        ends = _end_dates(inner)
+        if ends and max(ends) < today and not inner.strip().lower().startswith("áp dụng"):
+            return ""
+        return m.group(0)
+
+    return _GROUP.sub(keep, text)
+
+
 def in_force(text: str, today: dt.date) -> Optional[str]:
     """``text`` without the parts whose period ended before ``today``; None when all of it has ended."""
+    text = _drop_ended_periods(text, today)
     parts = [p for p in _PARTS.split(text) if p and p.strip()]
     kept = [p for p in parts if not (ends := _end_dates(p)) or max(ends) >= today]
     if not kept:

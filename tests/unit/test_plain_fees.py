@@ -41,3 +41,9 @@ def test_text_without_dates_is_unchanged_but_for_the_amount() -> None:
 def test_time_units_in_lower_case() -> None:
     assert plain_time("15 Ngày làm việc") == "15 ngày làm việc"
     assert plain_time("Trong  ngày") == "Trong ngày"
+
+
+def test_a_reduced_rate_in_brackets_that_ended_is_left_out_but_the_base_rate_kept() -> None:
+    fee = "Lệ phí 135.000 đồng/lần (nộp trực tuyến từ 01/12/2023 đến hết 31/12/2025: 115.000 đồng/lần cấp)."
+    assert plain_fee(fee, DAY) == "Lệ phí 135.000 đồng/lần."
+    assert plain_fee(fee, dt.date(2025, 6, 1)) == fee
