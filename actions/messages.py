@@ -24,7 +24,10 @@ from knowledge.text.normalize import fold, nfc
 PORTAL_URL = "https://dichvucong.gov.vn"
 # Notes the importers write when the portal does not say more than "there is an online channel":
 # they add nothing a citizen can use, so they are not shown.
-GENERIC_ONLINE_NOTES = ("Có kênh nộp trực tuyến; nguồn không ghi rõ", "Bản ghi nguồn có nhắc")
+GENERIC_ONLINE_NOTES = ("Trang thủ tục trên Cổng có kênh nộp trực tuyến nhưng không ghi rõ",
+                        "Trang thủ tục trên Cổng ghi là toàn trình; các bước chưa",
+                        # written by imports made before 2026-12-02
+                        "Có kênh nộp trực tuyến; nguồn không ghi rõ", "Bản ghi nguồn có nhắc")
 APOLOGY_DOWN = (
     "Xin lỗi, hệ thống tra cứu thủ tục đang tạm thời gián đoạn. Bạn vui lòng thử lại sau ít phút, "
     f"hoặc tra cứu trực tiếp trên Cổng Dịch vụ công quốc gia: {PORTAL_URL}"
@@ -323,8 +326,33 @@ def has_personal_number(text: str) -> bool:
                 or _EMAIL.search(text))
 
 
+# "cccd của tôi là 0792******34", "sđt 0912****78", "email n***@gmail.com": the clause that gives a
+# personal number (masked or not), which says nothing about the procedure asked for.
+_PERSONAL_CLAUSE = re.compile(
+    r"[,;]?\s*(?:(?:số|so)\s+)?(?:cccd|cmnd|cmt|căn cước(?: công dân)?|can cuoc(?: cong dan)?|sđt|sdt|"
+    r"số điện thoại|so dien thoai|điện thoại|dien thoai|đt|dt|email|e-mail|mail)\b[^,;.?!\d*@]{0,30}"
+    r"(?:\+?\d[\d* .]{6,}\d|\S+@\S+)", re.IGNORECASE)
+
+
+def without_personal_numbers(text: str) -> str:
+    """``text`` without the clauses that give an ID, phone number or e-mail address, for matching the
+    question: "tôi muốn đăng ký thường trú cho con, cccd của tôi là 0792******34" → "tôi muốn đăng ký
+    thường trú cho con"."""
+    return " ".join(_PERSONAL_CLAUSE.sub("", text or "").split())
+
+
 def has_digit(text: str) -> bool:
     return any(ch.isdigit() for ch in text or "")
+
+
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
+ANSWER_MAX_WORDS = 4
+
+
+def looks_like_an_answer(text: str) -> bool:
+    """A short message with a number ("123", "G22-1", "mã là 12345", "0912 345 678"): an answer to the
+    form's question whatever NLU made of it (a bare number often reads as a rating, i.e. feedback)."""
+    return has_digit(text) and len(_LETTER_WORD.findall(text or "")) <= ANSWER_MAX_WORDS
 
 
 DOSSIER_NOT_PERSONAL = ("Đây là số giấy tờ tùy thân hoặc số điện thoại, không phải mã hồ sơ (bạn không cần gửi số "

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Optional, Union
 
 from knowledge.corpus.chunking import ChunkStats, TextChunk, chunk_text
-from knowledge.corpus.metadata import DocumentMeta, extract_metadata, number_key
+from knowledge.corpus.metadata import DocumentMeta, extract_metadata
 from knowledge.corpus.readers import SUPPORTED_EXTENSIONS, UnreadableFile, read_document
 from knowledge.errors import KnowledgeBaseError
 from knowledge.index.documents import SNIPPET_CHARS, Chunk
+from knowledge.text.legal_numbers import number_key
 from knowledge.text.normalize import fold
 
 # Files that travel with a corpus but are not documents.

@@ -12,6 +12,7 @@ The corpus also holds pages copied from portals that only *report* a document, a
 compiled legal-code topics (pháp điển) without any header; for those the file name, the
 sentence that mentions the number, Markdown front matter and the article numbering fill in
 what the header would have said. Anything not found stays ``None``: nothing is guessed.
+Document numbers and what their codes say are read by ``knowledge.text.legal_numbers``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from knowledge.text.legal_numbers import (
+    PROVINCIAL_CODES,
+    find_numbers,
+    issuer_from_number,
+    normalize_number,
+    number_codes,
+    number_key,
+    type_from_number,
+    with_locality,
+)
 from knowledge.text.normalize import fold
 
 
@@ -48,97 +59,6 @@ class DocumentMeta:
         if self.label and self.subject:
             return f"{self.label}: {self.subject}"
         return self.label or self.subject
-
-
-# -- document numbers -------------------------------------------------------------------------
-
-_SEG = r"[A-ZĐ][A-Za-zĐđ0-9&]+"
-NUMBER_RE = re.compile(
-    # 224/2026/NĐ-CP, 1588/QĐ-TTg, 1239 /UBND-KSTT, 148/2025/QH15, 05/2015/TTLT-BTP-BCA-BYT
-    rf"(?<![\w/.-])(?P<n>\d{{1,5}}[a-z]?)[ \t]?/[ \t]?(?:(?P<y>(?:19|20)\d\d)/)?(?P<code>{_SEG}(?:-{_SEG})*)(?![\w/])"
-    # documents of the Party: 57-NQ/TW, 05-NQ/TU
-    rf"|(?<![\w/.-])(?P<pn>\d{{1,4}})-(?P<pt>NQ|CT|KL|QĐ|HD|TB|QC)/(?P<po>[A-ZĐ]{{2,}})(?![\w/])"
-)
-
-TYPE_CODES: dict[str, str] = {
-    "QĐ": "Quyết định", "NĐ": "Nghị định", "CT": "Chỉ thị", "KH": "Kế hoạch", "BC": "Báo cáo",
-    "TB": "Thông báo", "TT": "Thông tư", "TTLT": "Thông tư liên tịch", "NQ": "Nghị quyết",
-    "HD": "Hướng dẫn", "TTr": "Tờ trình", "KL": "Kết luận", "CĐ": "Công điện", "PL": "Pháp lệnh",
-    "L": "Luật", "QC": "Quy chế", "CV": "Công văn",
-}
-ISSUER_CODES: dict[str, str] = {
-    "TTg": "Thủ tướng Chính phủ", "CP": "Chính phủ", "VPCP": "Văn phòng Chính phủ",
-    "UBTVQH": "Ủy ban Thường vụ Quốc hội", "UBND": "UBND", "HĐND": "HĐND",
-    "STTTT": "Sở Thông tin và Truyền thông", "BTTTT": "Bộ Thông tin và Truyền thông",
-    "BCA": "Bộ Công an", "BTP": "Bộ Tư pháp", "BTC": "Bộ Tài chính", "BNV": "Bộ Nội vụ",
-    "BKHCN": "Bộ Khoa học và Công nghệ", "BKHĐT": "Bộ Kế hoạch và Đầu tư", "BYT": "Bộ Y tế",
-    "BCT": "Bộ Công Thương", "BQP": "Bộ Quốc phòng", "BNG": "Bộ Ngoại giao",
-    "BGDĐT": "Bộ Giáo dục và Đào tạo", "BLĐTBXH": "Bộ Lao động - Thương binh và Xã hội",
-    "UBQGCĐS": "Ủy ban Quốc gia về chuyển đổi số",
-}
-_PROVINCIAL_CODES = frozenset({"UBND", "HĐND", "STTTT"})
-
-
-def normalize_number(raw: str) -> Optional[str]:
-    """The canonical spelling of the first number in ``raw`` ("1239 /UBND-KSTT" → "1239/UBND-KSTT")."""
-    m = NUMBER_RE.search(raw)
-    return _number_from_match(m) if m else None
-
-
-def _number_from_match(m: re.Match[str]) -> str:
-    if m.group("pn"):
-        return f"{m.group('pn')}-{m.group('pt')}/{m.group('po')}"
-    year = f"{m.group('y')}/" if m.group("y") else ""
-    return f"{m.group('n')}/{year}{m.group('code')}"
-
-
-def find_numbers(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, number) of every document number in the text, in order."""
-    return [(m.start(), m.end(), _number_from_match(m)) for m in NUMBER_RE.finditer(text)]
-
-
-def number_key(number: str) -> str:
-    """Comparison key: folded, no spaces ("1588/QĐ-TTg" and "1588/qđ-ttg" → "1588/qd-ttg")."""
-    return "".join(fold(number).split())
-
-
-def _number_codes(number: str) -> tuple[Optional[str], Optional[str]]:
-    """(type code, issuer code) of a number: "1588/QĐ-TTg" → ("QĐ", "TTg"); "651/STTTT" → (None, "STTTT")."""
-    if re.match(r"\d+-", number):  # Party documents
-        t, _, org = number.split("-", 1)[1].partition("/")
-        return t, org
-    code = number.rsplit("/", 1)[-1]
-    parts = code.split("-")
-    type_code = parts[0] if parts[0] in TYPE_CODES else None
-    rest = parts[1:] if type_code else parts
-    if type_code is None and re.fullmatch(r"QH\d*", parts[0]):
-        return None, parts[0]
-    return type_code, (rest[0] if rest else None)
-
-
-def type_from_number(number: str) -> Optional[str]:
-    type_code, issuer_code = _number_codes(number)
-    if type_code:
-        return TYPE_CODES[type_code]
-    if re.match(r"\d+-", number):
-        return None
-    if issuer_code and re.fullmatch(r"QH\d*", issuer_code):
-        return "Luật"  # "148/2025/QH15"; a resolution would say "Nghị quyết" in the text
-    return "Công văn"  # a number without a type code is a letter by convention
-
-
-def issuer_from_number(number: str, province: Optional[str] = None) -> Optional[str]:
-    _, code = _number_codes(number)
-    if not code:
-        return None
-    if re.fullmatch(r"QH\d*", code):
-        return "Quốc hội"
-    name = ISSUER_CODES.get(code)
-    if name is None:
-        return None
-    if code in _PROVINCIAL_CODES:
-        return _with_locality(name, province) if province else (name + " tỉnh" if code != "STTTT" else name)
-    return name
 
 
 # -- dates ------------------------------------------------------------------------------------
@@ -197,7 +117,6 @@ _ORGAN_PREFIXES = (
     "VĂN PHÒNG", "BAN ", "CỤC ", "TỔNG CỤC", "TỈNH ỦY", "TỈNH UỶ", "TÒA ÁN", "VIỆN KIỂM SÁT", "KIỂM TOÁN",
 )
 _LOCALITIES = ("TỈNH", "THÀNH PHỐ", "HUYỆN", "QUẬN", "THỊ XÃ", "XÃ", "PHƯỜNG", "ĐẶC KHU")
-_CENTRAL_CITIES = frozenset({"Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế"})
 _PROPER = {  # words that keep a capital inside an organ name
     "chính phủ": "Chính phủ", "quốc hội": "Quốc hội", "ủy ban nhân dân": "Ủy ban nhân dân",
     "uỷ ban nhân dân": "Ủy ban nhân dân", "công thương": "Công Thương", "việt nam": "Việt Nam",
@@ -244,11 +163,6 @@ def _locality_name(line: str) -> Optional[str]:
         if line.startswith(loc + " "):
             return f"{loc.lower()} {_title_words(line[len(loc) + 1:])}"
     return None
-
-
-def _with_locality(name: str, province: str) -> str:
-    kind = "thành phố" if province in _CENTRAL_CITIES else "tỉnh"
-    return f"{name} {kind} {province}"
 
 
 def _organ_name(line: str) -> tuple[str, Optional[str]]:
@@ -524,13 +438,13 @@ def extract_metadata(
     if province is None and place and issuer and issuer.startswith(("UBND", "HĐND", "Sở ")):
         province = place  # "ỦY BAN NHÂN DÂN" alone, placed by "Bình Định, ngày …"
         if not re.search(r"\b(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường)\b", issuer):
-            issuer = _with_locality(issuer, place)
+            issuer = with_locality(issuer, place)
     if issuer is None:
         value = _front(front, "issuer", "noi_ban_hanh") or table.get("noi ban hanh")
         issuer = value.strip() if isinstance(value, str) else None
     if issuer is None and number:
-        _, code = _number_codes(number)
-        if code in _PROVINCIAL_CODES and province is None:
+        _, code = number_codes(number)
+        if code in PROVINCIAL_CODES and province is None:
             province = place or _province_from_text(text)
         issuer = issuer_from_number(number, province)
 

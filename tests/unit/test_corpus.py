@@ -26,16 +26,10 @@ from knowledge.corpus.ingest import (
     record_id_for,
     to_chunks,
 )
-from knowledge.corpus.metadata import (
-    DocumentMeta,
-    extract_metadata,
-    find_numbers,
-    issuer_from_number,
-    parse_date,
-    type_from_number,
-)
+from knowledge.corpus.metadata import DocumentMeta, extract_metadata, parse_date
 from knowledge.corpus.readers import decode_bytes, read_document
 from knowledge.errors import KnowledgeBaseError
+from knowledge.text.legal_numbers import find_numbers, issuer_from_number, type_from_number
 from tests.conftest import shared_or_skip
 
 # -- literal documents (written for these tests) --------------------------------------------

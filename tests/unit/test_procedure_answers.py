@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from actions.messages import fee_text, procedure_overview, steps_text, time_text
+from knowledge.catalogue.importers.common import ONLINE_LEVEL_UNKNOWN
 from knowledge.catalogue.models import Procedure
 
 CAN_CUOC_FEE = ("70,000 Việt Nam Đồng (- Cấp lại thẻ căn cước: 70.000 đồng/thẻ căn cước. Kể từ ngày 01/01/2025 "
@@ -20,7 +21,7 @@ def record(**changes: Any) -> Procedure:
         "level": ["cấp tỉnh"], "agency": "Công an tỉnh", "summary": "Cấp lại thẻ căn cước. Lĩnh vực: Căn cước.",
         "result": "Thẻ căn cước",
         "online": {"type": "mot_phan", "url": "https://dichvucong.gov.vn/p/1",
-                   "note": "Có kênh nộp trực tuyến; nguồn không ghi rõ thực hiện toàn trình hay một phần."},
+                   "note": ONLINE_LEVEL_UNKNOWN},
         "channels": [{"kind": "truc_tuyen", "time_limit": "7 Ngày làm việc", "fee": CAN_CUOC_FEE},
                      {"kind": "truc_tiep", "time_limit": "7 Ngày làm việc", "fee": CAN_CUOC_FEE}],
         "source": "Cổng Dịch vụ công quốc gia, thủ tục 1.000001", "checked_on": "2026-12-01",
@@ -35,7 +36,7 @@ def test_an_imported_record_gets_a_short_first_answer_without_repeating_its_name
     assert lines[0] == "📄 Cấp lại thẻ căn cước" and lines[1] == "Kết quả: Thẻ căn cước."
     # the portal only says there is an online channel: no claim about steps in person either way
     assert lines[2].startswith("🟡 Nộp hồ sơ trực tuyến được; trang thủ tục chưa ghi rõ")
-    assert "nguồn không ghi rõ" not in message.text and "Lưu ý" not in message.text
+    assert ONLINE_LEVEL_UNKNOWN not in message.text and "Lưu ý" not in message.text
     assert "Nộp trực tuyến tại: https://dichvucong.gov.vn/p/1" in message.text
     assert [b.title for b in message.buttons][:4] == ["Cách làm trực tuyến", "Giấy tờ cần chuẩn bị", "Lệ phí",
                                                       "Thời gian giải quyết"]

@@ -14,19 +14,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from knowledge.catalogue.importers.common import (
-    ImportResult,
-    channel_kind,
-    channel_warnings,
-    clean,
-    clip,
-    find_doc_numbers,
-    import_files,
-    imported_procedure,
-    map_levels,
-    online_service,
-)
+from knowledge.catalogue.importers.channels import channel_kind, channel_warnings
+from knowledge.catalogue.importers.common import clean, clip, imported_procedure, map_levels, online_service
+from knowledge.catalogue.importers.report import ImportResult, import_files
 from knowledge.catalogue.models import Channel, LegalRef, Procedure
+from knowledge.text.legal_numbers import find_numbers, unglue
 
 SOURCE = "bqp"
 GROUP = "bo-quoc-phong"
@@ -55,6 +47,10 @@ def table_channels(tables: dict[str, Any]) -> tuple[list[Channel], list[str]]:
     return channels, notes
 
 
+def _numbers(cell: str) -> list[tuple[int, int, str]]:
+    return find_numbers(unglue(cell), glued=True)
+
+
 def table_legal_basis(tables: dict[str, Any]) -> tuple[list[LegalRef], list[str]]:
     """Legal references; the number is taken from ``so_ky_hieu``, else from the title, else kept as given."""
     refs: list[LegalRef] = []
@@ -63,7 +59,7 @@ def table_legal_basis(tables: dict[str, Any]) -> tuple[list[LegalRef], list[str]
     for row in _rows(tables, "can_cu_phap_ly"):
         given = clean(row.get("so_ky_hieu")) or ""
         title = clean(row.get("trich_yeu"))
-        numbers = find_doc_numbers(given) or find_doc_numbers(title or "")
+        numbers = _numbers(given) or _numbers(title or "")
         if numbers:
             number = numbers[0][2]
         elif given:

@@ -16,23 +16,19 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from knowledge.catalogue.importers.channels import CHANNEL_HEADER, channel_warnings, parse_channels
 from knowledge.catalogue.importers.common import (
-    CHANNEL_HEADER,
-    LEGAL_HEADER,
     NO_INFO,
-    ImportResult,
-    channel_warnings,
     clean,
     clip,
-    import_files,
     import_link,
     imported_procedure,
     map_levels,
     online_service,
-    parse_channels,
-    parse_documents,
-    parse_legal_basis,
 )
+from knowledge.catalogue.importers.documents import parse_documents
+from knowledge.catalogue.importers.legal_basis import LEGAL_HEADER, parse_legal_basis
+from knowledge.catalogue.importers.report import ImportResult, import_files
 from knowledge.catalogue.models import Procedure
 
 SOURCE = "dvcqg"
