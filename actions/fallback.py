@@ -21,6 +21,16 @@ NOTHING = ("Xin lỗi, tôi chưa hiểu câu hỏi và cũng chưa tìm thấy 
 KIND_INTENT = {"procedure": "ask_procedure", "guide": "ask_online_howto", "directive": "ask_policy"}
 
 
+def left_a_form(tracker: Tracker) -> bool:
+    """A form was closed (``action_deactivate_loop``) since the citizen's latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop" and event.get("name") is None:
+            return True
+    return False
+
+
 class ActionDefaultFallback(Action):
     def __init__(self, client: Optional[KnowledgeClient] = None) -> None:
         self.client = client or KnowledgeClient()
@@ -31,19 +41,22 @@ class ActionDefaultFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
         text = (tracker.latest_message.get("text") or "").strip()
+        # The message is forgotten (reverted) so that it does not steer the dialogue, except when a rule
+        # has just closed a form for it: reverting would reopen the form.
+        done: list[EventType] = [] if left_a_form(tracker) else [UserUtteranceReverted()]
         try:
             hits = await self.client.search(text, k=3) if text else []
         except KnowledgeUnavailable:
             log.exception("knowledge service unavailable")
             dispatcher.utter_message(text=APOLOGY_DOWN)
-            return [UserUtteranceReverted()]
+            return done
         good = [h for h in hits if h.score >= self.client.settings.suggest_threshold]
         if good:
             buttons = [Button(h.title[:80], self._payload(h.kind, h.id, h.title)) for h in good]
             send(dispatcher, [BotMessage("Có phải bạn muốn hỏi về một trong các nội dung sau?", buttons)])
         else:
             send(dispatcher, [BotMessage(NOTHING, [Button("Gặp cán bộ hỗ trợ", "/request_human")])])
-        return [UserUtteranceReverted()]
+        return done
 
     @staticmethod
     def _payload(kind: str, record_id: str, title: str) -> str:

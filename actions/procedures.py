@@ -24,6 +24,7 @@ from actions.messages import (
     procedure_overview,
     send,
     steps_text,
+    without_personal_numbers,
 )
 from knowledge.text import normalize_for_match
 
@@ -78,7 +79,8 @@ class ActionAnswerProcedure(Action):
         chosen = latest_entity(tracker, "procedure_id")
         if chosen:
             return chosen, []
-        text = tracker.latest_message.get("text") or ""
+        # "…cho con, cccd của tôi là 0792******34": the ID clause would make it a question about ID cards.
+        text = without_personal_numbers(tracker.latest_message.get("text") or "")
         entity = latest_entity(tracker, "procedure")
         # The mention found by NLU, plus the whole message: "gplx" alone matches every
         # driving-licence procedure, "gplx hết hạn thì đổi" the renewal.
