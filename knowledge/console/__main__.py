@@ -1,0 +1,5 @@
+import sys
+
+from knowledge.console.cli import main
+
+sys.exit(main())
