@@ -58,14 +58,13 @@ class ActionAnswerGuide(Action):
         return []
 
     async def _names_a_procedure(self, tracker: Tracker, text: str) -> bool:
-        """NLU found a procedure, or the message matches a procedure clearly (above the
-        mention threshold) and better than any guide."""
+        """NLU found a procedure, or the knowledge service matches the message to a procedure before
+        any guide (its match decision, thresholds calibrated per index build)."""
         entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
         if entities & {"procedure", "procedure_id"}:
             return True
         if not text.strip():
             return False
-        hits = await self.client.search(text, k=5, kinds=["procedure", "guide"])
-        best_procedure = next((h.score for h in hits if h.kind == "procedure"), 0.0)
-        best_guide = next((h.score for h in hits if h.kind == "guide"), 0.0)
-        return best_procedure >= self.client.settings.mention_threshold and best_procedure > best_guide
+        reply = await self.client.match(text, k=5, kinds=["procedure", "guide"])
+        first = reply.candidates()[:1]
+        return reply.match.decision != "none" and bool(first) and first[0].kind == "procedure"
