@@ -188,7 +188,7 @@ def steps_text(p: Procedure) -> BotMessage:
                   "4. Nộp hồ sơ" + (", nộp lệ phí trực tuyến" if fee else "") + " và ghi lại mã hồ sơ để tra cứu."]
     note = online_note(p)
     lines += [*([note] if note else []), link_line(p), source_line(p.source, p.checked_on)]
-    return BotMessage("\n".join(lines), aspect_buttons(p))
+    return BotMessage("\n".join(lines), [*aspect_buttons(p), *feedback_buttons()])
 
 
 def documents_text(p: Procedure) -> BotMessage:
@@ -391,3 +391,53 @@ def answers_in_form(tracker: Tracker, form: str) -> int:
         if event.get("event") == "user":
             count += 1
     return count
+
+
+# -- Scam and safety ------------------------------------------------------------------------------
+# Calls and messages in an agency's name asking for money, an OTP, a password or an app from a link
+# (../shared/docs/DOMAIN.md, "Scams that use public services' names"). No national report site is
+# listed in the knowledge base, so none is named: the citizen is sent to the nearest police.
+# Hosts are written as plain text, never as links (actions/safety.py).
+
+SCAM_WARNING = (
+    "⚠️ Cảnh báo: đây rất có thể là lừa đảo mạo danh cơ quan nhà nước.\n"
+    "• Công an, cán bộ xã hay Cổng Dịch vụ công không bao giờ yêu cầu chuyển tiền, đọc mã OTP "
+    "hay mật khẩu qua điện thoại hoặc tin nhắn.\n"
+    "• Trang web chính thức có địa chỉ kết thúc bằng .gov.vn (Cổng Dịch vụ công quốc gia: dichvucong.gov.vn).\n"
+    "• Ứng dụng VNeID chỉ cài từ kho ứng dụng chính thức (App Store, Google Play), không cài từ đường link "
+    "trong tin nhắn.\n"
+    "Bạn nên: cúp máy, không bấm vào đường link, không cung cấp mã OTP hay mật khẩu. Nếu đã chuyển tiền, "
+    "gọi ngay cho ngân hàng của bạn.\n"
+    "Để trình báo: báo ngay cho cơ quan công an nơi gần nhất."
+)
+SCAM_OFFICIAL_REMINDER = (
+    "Dù vậy, cán bộ không bao giờ xin mã OTP, mật khẩu hay yêu cầu chuyển tiền qua điện thoại, tin nhắn. "
+    "Nếu nghi ngờ bị lừa đảo, báo ngay cho cơ quan công an nơi gần nhất."
+)
+SCAM_HOSTS_CHECKED = 3  # at most this many addresses of one message are checked
+
+
+def link_verdict(host: str, official: bool) -> str:
+    """What the address check says about ``host`` (plain text, no scheme: never a link)."""
+    if official:
+        return (f"🟢 Địa chỉ {host} có đuôi .gov.vn, là tên miền của cơ quan nhà nước. Tôi chỉ kiểm tra được "
+                "địa chỉ: bạn nên tự gõ địa chỉ này vào trình duyệt thay vì bấm link được gửi tới.")
+    return (f"🔴 Địa chỉ {host} KHÔNG phải trang chính thức của cơ quan nhà nước (trang chính thức kết thúc "
+            "bằng .gov.vn). Bạn đừng bấm vào và đừng nhập thông tin. Tôi chỉ kiểm tra được địa chỉ.")
+
+
+# -- Other languages --------------------------------------------------------------------------------
+OTHER_LANGUAGE = (
+    "Xin lỗi, tôi chỉ trả lời bằng tiếng Việt. Tôi hỗ trợ thủ tục hành chính và dịch vụ công trực tuyến: "
+    "giấy tờ cần chuẩn bị, lệ phí, nơi nộp, cách nộp online, tra cứu hồ sơ.\n"
+    "Sorry, I can only answer in Vietnamese. I help with administrative procedures and online public services "
+    "in Vietnam: required documents, fees, where and how to apply online, and application status. Please ask in "
+    "Vietnamese (for example \"đăng ký khai sinh\" for a birth registration) or ask for an officer."
+)
+OTHER_LANGUAGE_BUTTONS = [Button("Gặp cán bộ / Officer", "/request_human"), Button("Menu", "/greet")]
+# NLU took a Vietnamese message for another language: ask again in Vietnamese.
+NOT_OTHER_LANGUAGE = ("Xin lỗi, tôi chưa hiểu câu hỏi. Bạn gõ tên thủ tục cần làm, ví dụ \"làm giấy khai sinh "
+                      "online\", \"cấp lại thẻ căn cước\", hoặc gặp cán bộ hỗ trợ.")
+
+# The forms let these intents go too (their rules in bot/data/rules/core.yml leave the form first).
+FORM_LEAVE_INTENTS = FORM_LEAVE_INTENTS | {"report_scam", "non_vietnamese"}

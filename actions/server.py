@@ -4,7 +4,8 @@ Only Rasa calls it, so it is internal by construction:
 
 * it listens on ``ACTIONS_HOST`` (127.0.0.1 by default; rasa_sdk's own server binds 0.0.0.0);
 * ``POST /webhook`` needs ``Authorization: Bearer <ACTIONS_TOKEN>`` (bot/endpoints.yml sends it;
-  compared in constant time); ``GET /health`` is open and says nothing but "ok";
+  compared in constant time); ``GET /health``, ``/health/live`` and ``/health/ready`` are open
+  and say nothing but the state;
 * compressed bodies are refused (415): rasa_sdk inflates a deflate body without a limit;
 * bodies above ``ACTIONS_MAX_BODY_BYTES`` get 413 before they are read;
 * an error answers a fixed message: rasa_sdk's handler echoes the whole request (the
@@ -43,6 +44,17 @@ def create_app(settings: ActionSettings, executor: Optional[ActionExecutor] = No
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
+
+    # Probes for the runner, systemd and a load balancer: open, and saying nothing but the state.
+    @app.get("/health/live")
+    async def live(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    @app.get("/health/ready")
+    async def ready(_: Request) -> HTTPResponse:
+        if executor.actions:  # the actions are registered: Rasa's calls can be run
+            return response.json({"status": "ready"})
+        return response.json({"status": "not ready"}, status=503)
 
     @app.post("/webhook")
     async def webhook(request: Request) -> HTTPResponse:

@@ -24,6 +24,12 @@ Personal data (docs/PRIVACY.md), masked with ``knowledge.text.pii.mask_pii``:
   consented contact question (``handover_contact_form`` asking for ``contact`` after
   ``contact_consent`` was given): phone numbers and e-mail addresses are then kept so the
   form can read them; ID numbers and names are still masked.
+* Every user message's text is cleaned (``bot.channels.safety.clean_text``: NFC, a lone
+  surrogate replaced, control characters dropped) and a sender id with a surrogate or a
+  control character is not handled: stored, either made Rasa's SQL tracker store call
+  ``sys.exit`` (it takes the ``UnicodeEncodeError`` for a missing PostgreSQL schema) and the
+  whole Rasa process stopped. The channels refuse such input themselves; this is the net for
+  every other way in (the portal socket, the HTTP API).
 * A message longer than ``DVC_MAX_MESSAGE_CHARS`` (default 2000) is not read at all: the
   citizen gets ``TOO_LONG`` on the same output channel and nothing is stored
   (``MessageProcessor.handle_message``).
@@ -187,6 +193,14 @@ def _mask_user_messages() -> None:
     original_with_tracker = MessageProcessor._handle_message_with_tracker
 
     async def handle_message(self: Any, message: Any) -> Any:
+        from bot.channels.safety import clean_text, unsafe_chars
+
+        if not isinstance(message.sender_id, str) or unsafe_chars(message.sender_id):
+            # Such an id cannot be stored (and Rasa's SQL tracker store exits on it): not handled.
+            log.warning("a message with an unusable sender id was dropped")
+            return [] if isinstance(message.output_channel, CollectingOutputChannel) else None
+        if isinstance(message.text, str):
+            message.text = clean_text(message.text)
         limit = max_message_chars()
         if isinstance(message.text, str) and len(message.text) > limit:
             # Not parsed, not predicted on, not stored: only its length is logged.

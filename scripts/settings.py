@@ -53,9 +53,26 @@ class RunnerSettings(BaseSettings):
     retention_days: int = Field(30, ge=1, le=3650, validation_alias=AliasChoices("DVC_RETENTION_DAYS",
                                                                                  "retention_days"))
     knowledge_demo_onestop: Optional[bool] = None
+    # The runner's supervision (scripts/stack.py, Stack.wait) and which children it starts.
+    run_children: str = Field("", validation_alias=AliasChoices("DVC_RUN_CHILDREN", "run_children"))
+    health_interval: float = Field(5.0, gt=0, le=300, validation_alias=AliasChoices("DVC_HEALTH_INTERVAL",
+                                                                                    "health_interval"))
+    health_timeout: float = Field(5.0, gt=0, le=60, validation_alias=AliasChoices("DVC_HEALTH_TIMEOUT",
+                                                                                  "health_timeout"))
+    health_failures: int = Field(3, ge=1, le=100, validation_alias=AliasChoices("DVC_HEALTH_FAILURES",
+                                                                                "health_failures"))
+    restart_backoff_max: float = Field(60.0, ge=1, le=3600, validation_alias=AliasChoices(
+        "DVC_RESTART_BACKOFF_MAX", "restart_backoff_max"))
+    start_timeout: float = Field(300.0, ge=1, le=3600, validation_alias=AliasChoices("DVC_START_TIMEOUT",
+                                                                                     "start_timeout"))
 
     @model_validator(mode="after")
     def _posture(self) -> RunnerSettings:
+        from scripts.stack import CHILD_NAMES
+
+        unknown = sorted({n.strip() for n in self.run_children.split(",") if n.strip()} - set(CHILD_NAMES))
+        if unknown:
+            raise SettingError(f"DVC_RUN_CHILDREN: unknown {', '.join(unknown)} (known: {', '.join(CHILD_NAMES)})")
         if self.rest_channel is None:
             self.rest_channel = "on" if self.environment == "development" else "off"
         if self.environment != "production":

@@ -13,7 +13,17 @@ password) come from the environment, or in development are generated once into
 ``DVC_REST_CHANNEL=off`` (always in production).
 
 Used by ``make run`` (scripts/run.py) and by the end-to-end tests, which start the
-stack on free ports.
+stack on free ports. ``StackConfig.children`` (``DVC_RUN_CHILDREN``) starts only some.
+
+Supervision (``Stack.wait``, issue 12). Each child runs in its own process group, so
+stopping it stops what it started, and gets SIGTERM if the runner dies, even by SIGKILL
+(Linux). Each has a liveness and a readiness probe: ``/health/live`` and ``/health/ready``
+on the knowledge service and the action server, ``/`` on Rasa (it answers once the model
+is loaded; ``/status`` needs the token), PING on Redis. A child that exits or fails its
+liveness probe several times in a row is stopped with its group and restarted after a
+backoff, with one log line naming it and the reason (fixed words: never a URL, which may
+hold a password). In production systemd does this instead: its units (deploy/systemd/) run
+``python -m scripts.stack exec NAME``, which becomes the child this runner would start.
 
 Scaling Rasa. One Rasa process handles one turn at a time (about 20 ms of CPU each), so
 when a Redis is available (``REDIS_URL``, or ``redis-server`` installed: it is then
@@ -35,6 +45,8 @@ SQLite tracker store, as before.
 
 from __future__ import annotations
 
+import ctypes
+import http.client
 import os
 import shutil
 import signal
@@ -42,10 +54,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Optional
+from typing import IO, Literal, Optional
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +67,10 @@ VENV = Path(os.environ.get("VENV", ROOT / ".venv"))
 VENV_RASA = Path(os.environ.get("VENV_RASA", ROOT / ".venv-rasa"))
 MODELS = ROOT / "models"
 PURGE_EVERY_SECONDS = 24 * 3600
+CHILD_NAMES = ("redis", "knowledge", "actions", "rasa", "rasa-portal")  # in start order
+TICK_SECONDS = 0.2  # supervision loop
+BACKOFF_FIRST_SECONDS = 1.0  # the first restart after a failure; doubled at each one in a row
+STABLE_SECONDS = 60.0  # up this long: the next failure is restarted after BACKOFF_FIRST_SECONDS again
 
 
 def free_port() -> int:
@@ -89,6 +107,14 @@ class StackConfig:
     portal_origins: str = ""  # '' = the knowledge service's own address (development)
     retention_days: int = 30
     secrets: dict[str, str] = field(default_factory=dict)  # filled by Stack.start (env var → value)
+    children: tuple[str, ...] = ()  # start only these (CHILD_NAMES); () = all
+    # supervision (Stack.wait): liveness probed every health_interval s, restart after health_failures
+    # failures in a row; a restarted child must be ready within start_timeout s
+    health_interval: float = 5.0
+    health_timeout: float = 5.0
+    health_failures: int = 3
+    backoff_max: float = 60.0
+    start_timeout: float = 300.0  # also the first start's, in scripts/run.py
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -103,6 +129,9 @@ class StackConfig:
             rasa_workers=s.rasa_workers, redis_url=s.redis_url, redis_port=s.redis_port,
             rasa_portal_port=s.rasa_portal_port, environment=s.environment, rest_channel=s.rest_channel == "on",
             portal_origins=s.portal_origins, retention_days=s.retention_days,
+            children=tuple(n.strip() for n in s.run_children.split(",") if n.strip()),
+            health_interval=s.health_interval, health_timeout=s.health_timeout, health_failures=s.health_failures,
+            backoff_max=s.restart_backoff_max, start_timeout=s.start_timeout,
         )
 
     @classmethod
@@ -171,21 +200,49 @@ class StackConfig:
 
 
 @dataclass
+class ChildSpec:
+    """How to start one child and how to ask it whether it is alive and ready."""
+
+    name: str
+    cmd: list[str]
+    live: str  # liveness probe (http:// URL, or redis:// for a PING): fails → the child is restarted
+    ready: str  # readiness probe: passes → the child serves (start-up, after a restart)
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Child:
     name: str
-    proc: subprocess.Popen
-    health_url: str
+    proc: subprocess.Popen  # type: ignore[type-arg]
+    spec: ChildSpec
     log: Optional[IO[bytes]] = None
+    # supervision (Stack.wait)
+    state: str = "starting"  # starting (not ready yet) → up → waiting (stopped, restarted at ``due``)
+    since: float = 0.0  # when the current state began (monotonic)
+    restarts: int = 0  # restarts in a row, for the backoff (back to 0 after STABLE_SECONDS up)
+    total_restarts: int = 0
+    failures: int = 0  # liveness probes failed in a row
+    next_probe: float = 0.0
+    due: float = 0.0
+
+
+class Stopped(Exception):
+    """A stop was requested (a signal) while the stack was starting."""
 
 
 class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.children: list[Child] = []
+        self.stopping = False  # set by request_stop (a signal): supervision ends, nothing is restarted
+        self.hurry = False  # a second request: what is still running is killed without waiting
+        self._purge: Optional[subprocess.Popen] = None  # type: ignore[type-arg]
+        self._purge_deadline = 0.0
 
     def _env(self) -> dict[str, str]:
         c = self.config
         env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)  # the runner under systemd: a child must not speak for it
         env.update({
             "PYTHONPATH": str(ROOT),
             "KNOWLEDGE_HOST": c.host,
@@ -225,20 +282,31 @@ class Stack:
         env.update(c.extra_env)
         return env
 
-    def commands(self) -> list[tuple[str, list[str], str, dict[str, str]]]:
-        """(name, command, health URL, environment overrides) of each child, in start order."""
+    def probes(self, name: str) -> tuple[str, str]:
+        """(liveness, readiness) probe of a child; Rasa's "/" answers once the model is loaded
+        (/status would need the token), Redis's is a PING."""
         c = self.config
-        model = c.model or latest_model()
+        http = {"knowledge": c.knowledge_url, "actions": f"http://127.0.0.1:{c.actions_port}"}
+        if name in http:
+            return f"{http[name]}/health/live", f"{http[name]}/health/ready"
+        if name == "redis":
+            return c.lock_store_url, c.lock_store_url
+        port = c.rasa_port if name == "rasa" else c.rasa_portal_port
+        return f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/"
+
+    def specs(self) -> list[ChildSpec]:
+        """Every child (``config.children`` of them, if set), in start order."""
+        c = self.config
+        unknown = set(c.children) - set(CHILD_NAMES)
+        if unknown:
+            raise ValueError(f"unknown children {sorted(unknown)}; known: {', '.join(CHILD_NAMES)}")
+
+        def wanted(name: str) -> bool:
+            return not c.children or name in c.children
+
         py = str(VENV / "bin" / "python")
-
-        def rasa(port: int, credentials: Path) -> list[str]:
-            # bot/serve.py adds the API token (RASA_API_TOKEN) and the CORS origins (DVC_PORTAL_ORIGINS).
-            return [str(VENV_RASA / "bin" / "python"), "-m", "bot.serve", "run", "--enable-api",
-                    "--interface", c.host, "--port", str(port), "--model", str(model),
-                    "--credentials", str(credentials), "--endpoints", str(c.endpoints)]
-
-        children: list[tuple[str, list[str], str, dict[str, str]]] = []
-        if c.starts_redis:
+        specs: list[ChildSpec] = []
+        if c.starts_redis and wanted("redis"):
             server = shutil.which("redis-server")
             if server is None:
                 raise FileNotFoundError(f"RASA_WORKERS={c.workers} needs Redis (shared lock and tracker store): "
@@ -246,33 +314,47 @@ class Stack:
             # Conversations live here (masked): appended to a file every second, reloaded on restart. The
             # password is in a mode-600 config file, not on the command line.
             conf = redis_config(c.tracker_db.parent / "redis", c.redis_port, c.secrets.get("REDIS_PASSWORD", ""))
-            children.append(("redis", [server, str(conf)], c.lock_store_url, {}))
-        children += [
-            ("knowledge", [py, "-m", "knowledge", "serve", "--log-level", "warning"], f"{c.knowledge_url}/health", {}),
-            ("actions", [py, "-m", "actions.server"], f"http://127.0.0.1:{c.actions_port}/health", {}),
-        ]
+            specs.append(ChildSpec("redis", [server, str(conf)], *self.probes("redis")))
+        if wanted("knowledge"):
+            specs.append(ChildSpec("knowledge", [py, "-m", "knowledge", "serve", "--log-level", "warning"],
+                                   *self.probes("knowledge")))
+        if wanted("actions"):
+            specs.append(ChildSpec("actions", [py, "-m", "actions.server"], *self.probes("actions")))
+        if not (wanted("rasa") or (c.scaled and wanted("rasa-portal"))):
+            return specs
+        model = c.model or latest_model()
+
+        def rasa(name: str, port: int, credentials: Path, env: Optional[dict[str, str]] = None) -> ChildSpec:
+            # bot/serve.py adds the API token (RASA_API_TOKEN) and the CORS origins (DVC_PORTAL_ORIGINS).
+            cmd = [str(VENV_RASA / "bin" / "python"), "-m", "bot.serve", "run", "--enable-api",
+                   "--interface", c.host, "--port", str(port), "--model", str(model),
+                   "--credentials", str(credentials), "--endpoints", str(c.endpoints)]
+            return ChildSpec(name, cmd, *self.probes(name), env or {})
+
         credentials = channels_file(c.credentials, c.tracker_db.parent, rest=c.rest_channel)
         if not c.scaled:
-            children.append(("rasa", rasa(c.rasa_port, credentials), f"{c.rasa_url}/", {}))
-            return children
+            return specs + ([rasa("rasa", c.rasa_port, credentials)] if wanted("rasa") else [])
         webhooks, portal = split_credentials(credentials, c.tracker_db.parent)
-        children += [
-            ("rasa", rasa(c.rasa_port, webhooks), f"{c.rasa_url}/",
-             {"SANIC_WORKERS": str(c.workers), "DVC_CLOSE_CONNECTIONS": "1"}),
-            ("rasa-portal", rasa(c.rasa_portal_port, portal), f"http://127.0.0.1:{c.rasa_portal_port}/", {}),
-        ]
-        return children
+        if wanted("rasa"):
+            specs.append(rasa("rasa", c.rasa_port, webhooks,
+                              {"SANIC_WORKERS": str(c.workers), "DVC_CLOSE_CONNECTIONS": "1"}))
+        if wanted("rasa-portal"):
+            specs.append(rasa("rasa-portal", c.rasa_portal_port, portal))
+        return specs
 
-    def _spawn(self, name: str, cmd: list[str], health: str, env: Optional[dict[str, str]] = None) -> Child:
+    def _spawn(self, spec: ChildSpec) -> Child:
         log = None
         if self.config.log_dir:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
-            log = open(self.config.log_dir / f"{name}.log", "ab")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env={**self._env(), **(env or {})}, stdout=log,
-                                stderr=subprocess.STDOUT if log else None, start_new_session=True)
-        return Child(name, proc, health, log)
+            log = open(self.config.log_dir / f"{spec.name}.log", "ab")
+        # Its own session (process group), so that stopping it stops whatever it started; and told
+        # to stop when the runner dies, even by SIGKILL (Linux; see _die_with_runner).
+        proc = subprocess.Popen(spec.cmd, cwd=ROOT, env={**self._env(), **spec.env}, stdout=log,
+                                stderr=subprocess.STDOUT if log else None, start_new_session=True,
+                                preexec_fn=_die_with_runner())
+        return Child(spec.name, proc, spec, log, since=time.monotonic())
 
-    def start(self, timeout: float = 240.0) -> None:
+    def _prepare(self) -> None:
         from scripts.settings import resolve_secrets
 
         os.umask(0o077)  # every file and socket the children create is private
@@ -280,79 +362,205 @@ class Stack:
         state.mkdir(parents=True, exist_ok=True)
         state.chmod(0o700)  # conversations, the desk and the secrets live here
         if not self.config.secrets:
-            posture = "production" if self.config.environment == "production" else "development"
+            posture: Literal["development", "production"] = (
+                "production" if self.config.environment == "production" else "development")
             self.config.secrets = resolve_secrets(posture, state / "dev-secrets.json")
         retention = self.config.retention_days * 86400
         write_endpoints(self.config.endpoints, self.config.lock_store_url, retention)
-        for name, cmd, health, env in self.commands():
-            self.children.append(self._spawn(name, cmd, health, env))
+
+    def render(self) -> list[Path]:
+        """Write, as ``start`` does, the files the children read (Rasa's endpoints and channels,
+        Redis's config) into the state folder, and start nothing: for systemd (deploy/systemd,
+        ``python -m scripts.stack render``). Returns the files written."""
+        from scripts import credentials
+
+        self._prepare()
+        state = self.config.tracker_db.parent
+        self.config.credentials = state / "credentials.yml"
+        credentials.write(self.config.credentials)
+        self.specs()
+        names = ["endpoints.yml", "credentials.yml", "credentials-rasa.yml", "credentials-webhooks.yml",
+                 "credentials-portal.yml", "redis/redis.conf"]
+        return [state / n for n in names if (state / n).is_file()]
+
+    def port(self, name: str) -> int:
+        c = self.config
+        return {"redis": c.redis_port, "knowledge": c.knowledge_port, "actions": c.actions_port,
+                "rasa": c.rasa_port, "rasa-portal": c.rasa_portal_port}[name]
+
+    def start(self, timeout: float = 240.0) -> None:
+        self._prepare()
+        specs = self.specs()
+        for spec in specs:
+            # Something already answering there (a stack left running) would pass our child's
+            # readiness probe while the child itself fails to listen.
+            if _listening(self.port(spec.name)):
+                raise RuntimeError(f"port {self.port(spec.name)} ({spec.name}) is already in use: "
+                                   "is another stack still running?")
+        for spec in specs:
+            if self.stopping:
+                raise Stopped()
+            self.children.append(self._spawn(spec))
         deadline = time.monotonic() + timeout
         for child in self.children:
-            self._wait_healthy(child, deadline)
+            self._wait_ready(child, deadline)
 
-    def restart_child(self, name: str, timeout: float = 120.0) -> None:
+    def restart_child(self, name: str, timeout: Optional[float] = None) -> None:
+        """Stop one child and start it again, waiting until it is ready (tests); ``timeout``
+        defaults to ``config.start_timeout``."""
         for i, child in enumerate(self.children):
             if child.name == name:
-                _terminate(child.proc)
-                if child.log:
-                    child.log.close()
-                cmd, health, env = next((c, h, e) for n, c, h, e in self.commands() if n == name)
-                self.children[i] = self._spawn(name, cmd, health, env)
-                self._wait_healthy(self.children[i], time.monotonic() + timeout)
+                self._stop_one(child)
+                self.children[i] = self._spawn(child.spec)
+                wait = self.config.start_timeout if timeout is None else timeout
+                self._wait_ready(self.children[i], time.monotonic() + wait)
 
-    def _wait_healthy(self, child: Child, deadline: float) -> None:
+    def _wait_ready(self, child: Child, deadline: float) -> None:
+        reason = "no answer yet"
         while time.monotonic() < deadline:
-            if child.proc.poll() is not None:
-                raise RuntimeError(f"{child.name} exited with code {child.proc.returncode}")
-            try:
-                if child.health_url.startswith("redis://"):
-                    if redis_ping(child.health_url):
-                        return
-                else:
-                    with urllib.request.urlopen(child.health_url, timeout=2) as resp:
-                        if resp.status == 200:
-                            return
-            except OSError:
-                pass
-            time.sleep(0.5 if not child.health_url.startswith("redis://") else 0.1)
-        raise TimeoutError(f"{child.name} not healthy at {child.health_url}")
+            if self.stopping:
+                raise Stopped()
+            code = child.proc.poll()
+            if code is not None:
+                raise RuntimeError(f"{child.name} {exit_reason(code)}")
+            reason = probe(child.spec.ready, self.config.health_timeout) or ""
+            if not reason:
+                child.state, child.since, child.failures = "up", time.monotonic(), 0
+                child.next_probe = child.since + self.config.health_interval
+                return
+            time.sleep(0.1 if child.spec.ready.startswith("redis://") else 0.5)
+        raise TimeoutError(f"{child.name} not ready in time ({reason})")  # never the URL: it may hold a password
 
     def stop_child(self, name: str) -> None:
         for child in self.children:
             if child.name == name:
-                _terminate(child.proc)
+                self._stop_one(child)
 
-    def stop(self) -> None:
+    def _stop_one(self, child: Child, grace: float = 10.0) -> None:
+        _kill_group(child.proc, grace, lambda: self.hurry)
+        if child.log:
+            child.log.close()
+            child.log = None
+
+    def request_stop(self) -> None:
+        """Safe in a signal handler. The first request ends supervision (nothing is restarted)
+        and lets ``stop`` give each child its grace period; any further one makes ``stop`` kill
+        what is still running at once. Either way every child's process group ends."""
+        if self.stopping:
+            self.hurry = True
+        self.stopping = True
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop every child and its process group, the last started first (Rasa finishes its turns
+        while the actions and the knowledge service still answer). Idempotent."""
+        self.stopping = True
         for child in reversed(self.children):
-            _terminate(child.proc)
-            if child.log:
+            if child.state != "waiting":  # a waiting child's group was already ended
+                self._stop_one(child, grace)
+            elif child.log:
                 child.log.close()
         self.children.clear()
+        if self._purge is not None:
+            _kill_group(self._purge, 0.0)
+            self._purge = None
+
+    def _purge_cmd(self) -> list[str]:
+        return [str(VENV / "bin" / "python"), "-m", "knowledge", "privacy", "purge"]
 
     def purge(self) -> bool:
         """Delete what is older than the retention period from every store (docs/PRIVACY.md)."""
-        cmd = [str(VENV / "bin" / "python"), "-m", "knowledge", "privacy", "purge"]
-        result = subprocess.run(cmd, cwd=ROOT, env=self._env(), capture_output=True, text=True, timeout=600)
+        result = subprocess.run(self._purge_cmd(), cwd=ROOT, env=self._env(), capture_output=True, text=True,
+                                timeout=600)
         if result.returncode != 0:
-            print(f"[run] retention purge failed (exit {result.returncode}); it is retried in "
-                  f"{PURGE_EVERY_SECONDS // 3600} h", file=sys.stderr)
+            self._say(f"retention purge failed (exit {result.returncode}); it is retried in "
+                      f"{PURGE_EVERY_SECONDS // 3600} h")
             return False
         return True
 
+    def _purge_step(self, now: float, next_purge: float) -> float:
+        """The purge in the background of supervision; returns when the next one is due."""
+        if self._purge is not None:
+            code = self._purge.poll()
+            if code is None and now < self._purge_deadline:
+                return next_purge
+            if code is None:
+                _kill_group(self._purge, 0.0)
+                code = -int(signal.SIGKILL)
+            self._purge = None
+            if code != 0:
+                self._say(f"retention purge failed ({exit_reason(code)}); it is retried in "
+                          f"{PURGE_EVERY_SECONDS // 3600} h")
+        if now < next_purge:
+            return next_purge
+        self._purge = subprocess.Popen(self._purge_cmd(), cwd=ROOT, env=self._env(), stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL, start_new_session=True,
+                                       preexec_fn=_die_with_runner())
+        self._purge_deadline = now + 600
+        return now + PURGE_EVERY_SECONDS
+
     def wait(self) -> int:
-        """Block until one child exits; returns its code (the caller then stops the rest). Purges
-        the stores once at the start and then every PURGE_EVERY_SECONDS."""
+        """Supervise the children until a stop is requested (``request_stop``); returns 0.
+
+        A child that exits, or fails its liveness probe ``health_failures`` times in a row
+        (every ``health_interval`` s, ``health_timeout`` s each: a hung process), is stopped with
+        its whole process group and started again after a backoff (1 s, doubling up to
+        ``backoff_max``; back to 1 s after STABLE_SECONDS up), with one line naming it and the
+        reason. It serves again once its readiness probe passes; if that takes longer than
+        ``start_timeout``, it is restarted again. The stores are purged at the start and then
+        every PURGE_EVERY_SECONDS, in the background."""
         next_purge = time.monotonic()
-        while True:
+        while not self.stopping:
             for child in self.children:
-                code = child.proc.poll()
-                if code is not None:
-                    print(f"[run] {child.name} exited with code {code}", file=sys.stderr)
-                    return code or 1
-            if time.monotonic() >= next_purge:
-                self.purge()
-                next_purge = time.monotonic() + PURGE_EVERY_SECONDS
-            time.sleep(0.5)
+                if self.stopping:
+                    break
+                self._supervise(child, time.monotonic())
+            next_purge = self._purge_step(time.monotonic(), next_purge)
+            time.sleep(TICK_SECONDS)
+        return 0
+
+    def _supervise(self, child: Child, now: float) -> None:
+        c = self.config
+        if child.state == "waiting":
+            if now >= child.due:
+                new = self._spawn(child.spec)
+                child.proc, child.log = new.proc, new.log
+                child.state, child.since, child.next_probe = "starting", now, now
+            return
+        code = child.proc.poll()
+        if code is not None:
+            self._restart_later(child, exit_reason(code))
+        elif child.state == "starting":
+            if now < child.next_probe:
+                return
+            if probe(child.spec.ready, c.health_timeout) is None:
+                child.state, child.since, child.failures = "up", time.monotonic(), 0
+                child.next_probe = child.since + c.health_interval
+                self._say(f"{child.name} is ready again (pid {child.proc.pid})")
+            elif now - child.since > c.start_timeout:
+                self._restart_later(child, f"was not ready {c.start_timeout:g} s after its start")
+            else:
+                child.next_probe = time.monotonic() + 0.5
+        elif now >= child.next_probe:
+            if child.restarts and now - child.since >= STABLE_SECONDS:
+                child.restarts = 0  # a stable run: the next restart is quick again
+            reason = probe(child.spec.live, c.health_timeout)
+            child.next_probe = time.monotonic() + c.health_interval
+            child.failures = 0 if reason is None else child.failures + 1
+            if reason is not None and child.failures >= c.health_failures:
+                self._restart_later(child, f"failed its health check {child.failures} times in a row ({reason})")
+
+    def _restart_later(self, child: Child, reason: str) -> None:
+        self._stop_one(child, grace=5.0)
+        child.restarts += 1
+        child.total_restarts += 1
+        delay = min(self.config.backoff_max, BACKOFF_FIRST_SECONDS * 2 ** (child.restarts - 1))
+        child.state, child.due, child.failures = "waiting", time.monotonic() + delay, 0
+        self._say(f"{child.name} {reason}: restarting it in {delay:g} s (restart {child.total_restarts})")
+
+    @staticmethod
+    def _say(line: str) -> None:
+        """One line of the runner's log (no URL, no secret: the reasons are fixed words)."""
+        print(f"[run] {line}", file=sys.stderr, flush=True)
 
     def __enter__(self) -> Stack:
         self.start()
@@ -360,6 +568,49 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def probe(url: str, timeout: float) -> Optional[str]:
+    """None if the probe passes, else why not, in a few fixed words (never the URL: a Redis
+    URL holds its password)."""
+    try:
+        if url.startswith("redis://"):
+            return None if redis_ping(url, timeout) else "no PONG"
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return None if resp.status == 200 else f"HTTP {resp.status}"
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code}"
+    except urllib.error.URLError as exc:
+        return _why(exc.reason)
+    except (OSError, http.client.HTTPException) as exc:
+        return _why(exc)
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _why(exc: object) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionError | http.client.HTTPException):
+        return "connection closed"
+    return type(exc).__name__ if isinstance(exc, BaseException) else "unreachable"
+
+
+def exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 def redis_ping(url: str, timeout: float = 2.0) -> bool:
@@ -385,13 +636,12 @@ def redis_config(data: Path, port: int, password: str) -> Path:
     """The config of the Redis the runner starts: loopback, append-only, password (mode 600)."""
     data.mkdir(parents=True, exist_ok=True)
     conf = data / "redis.conf"
+    # "supervised auto": tells systemd when it is ready (Type=notify, deploy/systemd), silent otherwise.
     lines = ["bind 127.0.0.1", f"port {port}", f"dir {data}", 'save ""', "appendonly yes",
-             "appendfsync everysec", "protected-mode yes", "loglevel warning"]
+             "appendfsync everysec", "protected-mode yes", "loglevel warning", "supervised auto"]
     if password:
         lines.append(f"requirepass {password}")
-    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+    _write_private(conf, "\n".join(lines) + "\n")
     return conf
 
 
@@ -407,8 +657,7 @@ def channels_file(path: Path, out_dir: Path, rest: bool) -> Path:
     if not rest:
         creds = {k: v for k, v in creds.items() if k not in REST_CHANNELS}
     target = out_dir / "credentials-rasa.yml"
-    target.write_text(yaml.safe_dump(creds, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    target.chmod(0o600)
+    _write_private(target, yaml.safe_dump(creds, allow_unicode=True, sort_keys=False))
     return target
 
 
@@ -423,8 +672,7 @@ def split_credentials(path: Path, out_dir: Path) -> tuple[Path, Path]:
     out = []
     for suffix, content in (("webhooks", webhooks), ("portal", portal)):
         target = out_dir / f"credentials-{suffix}.yml"
-        target.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        target.chmod(0o600)
+        _write_private(target, yaml.safe_dump(content, allow_unicode=True, sort_keys=False))
         out.append(target)
     return out[0], out[1]
 
@@ -444,17 +692,148 @@ def write_endpoints(path: Path, redis_url: str, retention_seconds: int = 30 * 86
             f"tracker_store:\n{redis}  key_prefix: dvc\n  record_exp: {retention_seconds}\n\n"
             f"lock_store:\n{redis}  key_prefix: dvc\n")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    _write_private(path, text)
 
 
-def _terminate(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    if proc.poll() is not None:
-        return
+def _write_private(path: Path, text: str) -> None:
+    """Mode 600, replaced at once: a process reading it (another unit starting at the same time)
+    sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _kill_group(proc: subprocess.Popen, grace: float, hurry: Callable[[], bool] = lambda: False,  # type: ignore[type-arg]
+                ) -> None:
+    """End a child and whatever it started (its process group, see Stack._spawn): SIGTERM, with
+    SIGCONT so that a stopped (SIGSTOP) one acts on it, then SIGKILL after ``grace`` seconds or
+    as soon as ``hurry()``. Also sweeps the group of a child that already died (kill -9 of a
+    parent whose workers live on), so that nothing keeps its port."""
+    group = proc.pid  # start_new_session: the child leads its own group
+    if proc.returncode is not None and not _group_alive(group):
+        return  # ended and reaped before (nothing to sweep)
+    _signal_group(group, signal.SIGTERM)
+    _signal_group(group, signal.SIGCONT)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and not hurry():
+        if proc.poll() is not None and not _group_alive(group):
+            return
+        time.sleep(0.05)
+    _signal_group(group, signal.SIGKILL)
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=grace)
-    except (ProcessLookupError, PermissionError):
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(group, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_runner() -> Optional[Callable[[], None]]:
+    """For Popen(preexec_fn=…): the child gets SIGTERM when the runner dies, even by SIGKILL
+    (Linux's PR_SET_PDEATHSIG). Only the child itself is told; what it started (the knowledge
+    workers, Rasa's Sanic workers) ends when it does. The signal follows the *thread* that
+    started the child: start children from a thread that lives as long as the stack (the main
+    thread, as run.py and the tests do). Elsewhere: None (nothing is told)."""
+    global _prctl
+    if not sys.platform.startswith("linux"):
+        return None
+    if _prctl is None:
+        try:
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            return None
+    prctl, runner, sigterm = _prctl, os.getpid(), int(signal.SIGTERM)
+
+    def preexec() -> None:  # in the child, between fork and exec: nothing but two system calls
+        prctl(_PR_SET_PDEATHSIG, sigterm)
+        if os.getppid() != runner:  # the runner died before prctl: no one would tell us
+            os._exit(1)
+
+    return preexec
+
+
+_prctl: Optional[Callable[..., int]] = None
+
+
+def wait_ready(url: str, timeout: float, health_timeout: float = 3.0) -> Optional[str]:
+    """Poll a probe until it passes (None) or ``timeout`` s have gone (the last reason)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reason = probe(url, health_timeout)
+        if reason is None or time.monotonic() >= deadline:
+            return reason
+        time.sleep(0.5)
+
+
+def exec_child(name: str) -> None:
+    """Become one child, with the command line, environment and files the runner would give
+    it (systemd's ``ExecStart``, deploy/systemd): then the process systemd watches is the
+    child itself, and a unit runs exactly what the tests run. Returns only on an error."""
+    stack = Stack(StackConfig.from_env())
+    stack.render()
+    spec = next((s for s in stack.specs() if s.name == name), None)
+    if spec is None:
+        raise ValueError(f"{name} is not started in this configuration (known: "
+                         f"{', '.join(s.name for s in stack.specs())})")
+    os.chdir(ROOT)
+    os.execve(spec.cmd[0], spec.cmd, {**stack._env(), **spec.env})
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """``python -m scripts.stack render | exec NAME | wait NAME``: the pieces of the runner that
+    the systemd units use (deploy/systemd), so that a deployment runs what the tests run."""
+    import argparse
+
+    from knowledge.environment import SettingError
+
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("render", help="validate the settings and write the children's files (Rasa's endpoints and "
+                                  "channels, Redis's config) into the state folder (that of RASA_TRACKER_DB)")
+    run = sub.add_parser("exec", help="become one child, as the runner would start it")
+    run.add_argument("name", choices=CHILD_NAMES)
+    wait = sub.add_parser("wait", help="wait until a child's readiness probe passes (ExecStartPost)")
+    wait.add_argument("name", choices=CHILD_NAMES)
+    wait.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "render":
+            for path in Stack(StackConfig.from_env()).render():
+                print(path)
+        elif args.command == "exec":
+            exec_child(args.name)
+        else:
+            config = StackConfig.from_env()
+            config.secrets = {"REDIS_PASSWORD": os.environ.get("REDIS_PASSWORD", "")}
+            reason = wait_ready(Stack(config).probes(args.name)[1], args.timeout, config.health_timeout)
+            if reason is not None:
+                print(f"[stack] {args.name} not ready after {args.timeout:g} s ({reason})", file=sys.stderr)
+                return 1
+    except (SettingError, FileNotFoundError, ValueError) as exc:
+        print(f"[stack] {args.name if args.command != 'render' else 'configuration'}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,9 +8,12 @@ Configured in credentials.yml as ``bot.channels.facebook.MessengerInput`` (keys 
   secret); unsigned or forged posts get 403 and nothing reaches the dialogue. A wrong verify
   token on the GET handshake gets 403 too.
 * Every event of a batched delivery is handled (Rasa's stops at the first), echoes,
-  deliveries and reads are ignored, attachments get a polite text, text is NFC-normalised,
-  redelivered message ids are dropped. The webhook answers 200 at once; the dialogue runs in
-  the background, one message at a time per sender and in the order received.
+  deliveries and reads are ignored, attachments get a polite text, text is cleaned
+  (``bot.channels.safety.clean_text``: NFC, no lone surrogates or control characters),
+  redelivered message ids are dropped. A field of the wrong type, or a sender id that is not a
+  plain id, drops that event (200, nothing sent); a body that is not JSON gets 400. The
+  webhook answers 200 at once; the dialogue runs in the background, one message at a time per
+  sender and in the order received.
 * Sending goes to ``{graph_base_url}/{graph_version}/me/messages`` through aiohttp (not the
   blocking ``fbmessenger`` client), retried with backoff on network errors, 5xx and
   throttling. Text and buttons are rendered with the shared formatting layer
@@ -38,7 +41,6 @@ import json
 import logging
 import random
 import time
-import unicodedata
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 import aiohttp
@@ -59,7 +61,7 @@ from bot.channels.formatting import (
     split_text,
 )
 from bot.channels.ordering import RecentIds, SenderLocks, SharedOrder, redelivery_memory
-from bot.channels.safety import safe_buttons, safe_link, scrub_links
+from bot.channels.safety import clean_id, clean_text, load_json, safe_buttons, safe_link, scrub_links
 
 logger = logging.getLogger(__name__)
 
@@ -419,14 +421,16 @@ class MessengerInput(FacebookInput):
             if not valid_signature(request.body or b"", request.headers.get("X-Hub-Signature-256"), self.fb_secret):
                 logger.warning("facebook: webhook POST with a missing or invalid X-Hub-Signature-256 refused")
                 return response.text("invalid signature", status=403)
-            try:
-                payload = json.loads(request.body)
-            except ValueError:
+            ok, payload = load_json(request.body)
+            if not ok:
                 return response.text("invalid json", status=400)
             metadata = self.get_metadata(request)
             count = 0
             for event in _messaging_events(payload):
-                count += await self._dispatch(event, on_new_message, metadata)
+                try:
+                    count += await self._dispatch(event, on_new_message, metadata)
+                except Exception as exc:  # noqa: BLE001 - one odd event must not make Meta redeliver the batch
+                    logger.error("facebook: an event could not be read (%s); skipped", type(exc).__name__)
             logger.debug("facebook: webhook accepted, %d message(s) scheduled", count)
             return response.text("EVENT_RECEIVED")
 
@@ -446,7 +450,8 @@ class MessengerInput(FacebookInput):
     async def _dispatch(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]],
                   metadata: Optional[Dict[str, Any]]) -> int:
         """Schedule the handling of one messaging event; returns 1 if something was scheduled."""
-        sender_id = str((event.get("sender") or {}).get("id") or "")
+        sender = event.get("sender")
+        sender_id = clean_id(sender.get("id")) if isinstance(sender, dict) else None
         if not sender_id:
             return 0
         text: Optional[str] = None
@@ -457,22 +462,23 @@ class MessengerInput(FacebookInput):
         if isinstance(message, dict):
             if message.get("is_echo"):
                 return 0
-            mid = message.get("mid")
-            payload = (message.get("quick_reply") or {}).get("payload")
-            if payload:
-                text = str(payload)
-            elif message.get("text"):
-                text = unicodedata.normalize("NFC", str(message["text"]))
+            mid = clean_id(message.get("mid"))
+            quick = message.get("quick_reply")
+            payload = quick.get("payload") if isinstance(quick, dict) else None
+            if isinstance(payload, str) and payload:
+                text = clean_text(payload)
+            elif isinstance(message.get("text"), str) and message["text"]:
+                text = clean_text(message["text"])
             elif message.get("attachments"):
                 attachment = True
             else:
                 return 0
         elif isinstance(postback, dict):
-            mid = postback.get("mid")
+            mid = clean_id(postback.get("mid"))
             payload = postback.get("payload") or postback.get("title")
-            if not payload:
+            if not isinstance(payload, str) or not payload:
                 return 0
-            text = str(payload)
+            text = clean_text(payload)
         else:
             return 0  # delivery, read, reaction, referral, optin…: nothing to answer
         problem = event_age_problem(event.get("timestamp"), time.time() * 1000)
@@ -511,9 +517,11 @@ class MessengerInput(FacebookInput):
 def _messaging_events(payload: Any) -> Iterable[Dict[str, Any]]:
     if not isinstance(payload, dict) or payload.get("object") != "page":
         return
-    for entry in payload.get("entry") or []:
+    entries = payload.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
             continue
-        for event in entry.get("messaging") or []:  # "standby" (handover protocol) is not ours
+        events = entry.get("messaging")  # "standby" (handover protocol) is not ours
+        for event in events if isinstance(events, list) else []:
             if isinstance(event, dict):
                 yield event

@@ -10,8 +10,10 @@ Differences from Rasa 3.6's ``RestInput``:
 * Development only and loopback only: a request whose peer address is not loopback
   (127.0.0.0/8, ::1) gets 403; with ``DVC_ENVIRONMENT=production`` every request gets 403 (the
   stack runner leaves the channel out in production anyway).
-* A body that is not a JSON object, or fields of the wrong type, get 400 with a short JSON
-  error (Rasa's answered 500).
+* A body that is not a JSON object (nested too deep for the parser included), fields of the
+  wrong type, a sender with surrogates or control characters, or metadata above 4 KB of JSON
+  get 400 with a short JSON error (Rasa's answered 500). The message text is cleaned like every
+  channel's (``bot.channels.safety.clean_text``).
 
 Imported by the Rasa server: standard library and Rasa only.
 """
@@ -32,12 +34,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+from bot.channels.safety import MAX_ID_CHARS, clean_id, clean_text, load_json
 from knowledge.environment import environment
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "rest:"
-MAX_SENDER_CHARS = 128
+MAX_SENDER_CHARS = MAX_ID_CHARS
+MAX_METADATA_CHARS = 4096
 
 
 def sender_id(sender: str) -> str:
@@ -56,16 +60,13 @@ def is_loopback(address: Optional[str]) -> bool:
 
 def parse_body(raw: Optional[bytes]) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """(sender, message, metadata) as a dict, or None and the reason for a 400."""
-    try:
-        body = json.loads(raw or b"")
-    except (ValueError, UnicodeDecodeError):
-        return None, "the body must be a JSON object"
-    if not isinstance(body, dict):
+    ok, body = load_json(raw)
+    if not ok or not isinstance(body, dict):
         return None, "the body must be a JSON object"
     sender = body.get("sender")
     if sender is None:
         sender = "default"  # Rasa's default sender id
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+    if not isinstance(sender, str) or clean_id(sender, spaces=True) is None:
         return None, f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
     message = body.get("message")
     if not isinstance(message, str):
@@ -73,7 +74,17 @@ def parse_body(raw: Optional[bytes]) -> Tuple[Optional[Dict[str, Any]], Optional
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         return None, "'metadata' must be an object"
-    return {"sender": sender_id(sender), "message": message, "metadata": metadata}, None
+    if metadata is not None and not _storable(metadata):
+        return None, f"'metadata' must be at most {MAX_METADATA_CHARS} characters of JSON"
+    return {"sender": sender_id(sender), "message": clean_text(message), "metadata": metadata}, None
+
+
+def _storable(metadata: Dict[str, Any]) -> bool:
+    """Small enough and shallow enough to be stored with the message (Rasa keeps it in the event)."""
+    try:
+        return len(json.dumps(metadata)) <= MAX_METADATA_CHARS
+    except (ValueError, RecursionError):
+        return False
 
 
 def refusal(request_ip: Optional[str], env: Mapping[str, str]) -> Optional[str]:

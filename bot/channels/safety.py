@@ -14,18 +14,29 @@ One rule, used by the portal, Facebook and Zalo output channels:
   ``http:``/``mailto:`` that remark would autolink is broken with ``&#58;``. Bare safe https
   URLs are kept (brackets percent-encoded), so they stay readable and clickable (GFM autolink).
 
+And what may come in, in every channel (``clean_text``, ``clean_id``, ``load_json``): text is
+NFC-normalised, a lone surrogate (valid in JSON as ``"\\ud800"``, not encodable in UTF-8)
+becomes U+FFFD and control characters other than tab and newlines are dropped, because such a
+string reaching the SQL tracker store made Rasa 3.6 exit (its ``session_scope`` takes any
+``ValueError``, ``UnicodeEncodeError`` included, for a missing PostgreSQL schema and calls
+``sys.exit``). An id (sender, message id) with any of them is refused instead. A body nested
+too deep for the JSON parser is malformed JSON like any other.
+
 Nothing here logs a URL or a text (they may quote a citizen or carry an injected payload).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from typing import Any, Dict, List, Optional
+import unicodedata
+from typing import Any, Dict, List, Optional, Tuple
 
 from knowledge.text.links import safe_link
 
-__all__ = ["safe_link", "safe_buttons", "markdown_text", "scrub_links", "is_link_button"]
+__all__ = ["safe_link", "safe_buttons", "markdown_text", "scrub_links", "is_link_button", "clean_text", "clean_id",
+           "load_json", "unsafe_chars", "MAX_ID_CHARS"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +51,42 @@ _BARE_URL = re.compile(r"https://[^\s<>\"'`\\]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}*_~"
 _URL_BRACKETS = str.maketrans({"[": "%5B", "]": "%5D", "(": "%28", ")": "%29"})
 _AUTOLINK_SCHEME = re.compile(r"(?i)\b(https?|mailto|ftp|file|javascript|data|vbscript):")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_ID_CHARS = 128
+
+
+def clean_text(text: str) -> str:
+    """Inbound text as the dialogue may read and store it (see the module docstring)."""
+    text = _CONTROL.sub("", _SURROGATE.sub("\ufffd", text))
+    return unicodedata.normalize("NFC", text)
+
+
+def unsafe_chars(text: str) -> bool:
+    """True when ``text`` has a lone surrogate or a control character (tab and newlines aside)."""
+    return bool(_SURROGATE.search(text) or _CONTROL.search(text))
+
+
+def clean_id(value: Any, spaces: bool = False) -> Optional[str]:
+    """A platform id (a string or an integer) as a string, or None when it is not a usable id:
+    empty, longer than ``MAX_ID_CHARS``, or with surrogates, control characters or (unless
+    ``spaces``) white space."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    if not text or len(text) > MAX_ID_CHARS or unsafe_chars(text) \
+            or not text.strip() or (not spaces and any(c.isspace() for c in text)):
+        return None
+    return text
+
+
+def load_json(raw: Optional[bytes]) -> Tuple[bool, Any]:
+    """(True, value) for a JSON body, (False, None) for anything else: not JSON, not UTF-8,
+    nested too deep for the parser (RecursionError), numbers too long to convert."""
+    try:
+        return True, json.loads(raw or b"")
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return False, None
 
 
 def is_link_button(button: Dict[str, Any]) -> bool:

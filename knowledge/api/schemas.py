@@ -73,8 +73,8 @@ class ValidationProblem(BaseModel):
 
 def error_responses(*statuses: int) -> dict[Union[int, str], dict[str, Any]]:
     """OpenAPI ``responses`` for these refusals, as the service really answers them."""
-    described = {400: "body not readable (not UTF-8)", 401: "missing or wrong token", 403: "turned off", 404: "no such record",
-                 413: "body too large", 422: "invalid request", 503: "closed (not configured)"}
+    described = {400: "body not readable (not UTF-8)", 401: "missing or wrong token", 403: "turned off",
+                 404: "no such record", 413: "body too large", 422: "invalid request", 503: "closed (not configured)"}
     return {status: {"model": ValidationProblem if status == 422 else ErrorDetail, "description": described[status]}
             for status in statuses}
 

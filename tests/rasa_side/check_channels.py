@@ -331,12 +331,82 @@ async def dispatch_checks():
     return out
 
 
+async def inbound_checks():
+    """What fuzzing found (tests/e2e/test_fuzz_webhooks.py), checked without a model: bodies the
+    JSON parser cannot nest, fields of the wrong type, lone surrogates and control characters
+    (a sender id with one made Rasa's SQL tracker store exit the process)."""
+    import tempfile
+    from pathlib import Path
+
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from bot import rasa_patches
+    from tests.rasa_side.check_privacy import processor, quiet_structlog
+
+    quiet_structlog()  # structlog would print the processor's debug lines into this script's JSON
+    rasa_patches.apply()
+    out = {}
+    deep = b"[" * 5000 + b"]" * 5000
+    out["rest_refused"] = [parse_body(raw)[1] for raw in (
+        deep, b'{"a":' * 3000 + b"1" + b"}" * 3000, b'{"sender": "\\ud800", "message": "a"}',
+        b'{"sender": "a\\u0000b", "message": "a"}', b'{"sender": "u", "message": "a", "metadata": {"k": "'
+        + b"x" * 5000 + b'"}}')]
+    cleaned = parse_body(b'{"sender": "u", "message": "a\\ud800b\\u0000c La\\u0300m"}')[0]
+    out["rest_cleaned"] = cleaned["message"]
+
+    received = []
+
+    async def on_new_message(message):
+        received.append({"sender": message.sender_id, "text": message.text, "id": message.message_id})
+
+    now = int(time.time() * 1000)
+    fb_in = facebook.MessengerInput("v", "s", "t", graph_base_url="http://127.0.0.1:9")
+    fb_in.client = RecordingGraph()
+    odd_fb = [{"sender": "601"}, {"sender": ["601"]}, {"sender": {"id": "6\ud8000"}}, {"sender": {"id": {"a": 1}}},
+              {"sender": {"id": True}}, {"sender": {"id": "601"}, "message": {"mid": "f-1", "text": {"a": 1}}},
+              {"sender": {"id": "601"}, "message": {"mid": "f-2", "text": "x", "quick_reply": "y"}},
+              {"sender": {"id": "602"}, "message": {"mid": ["f"], "text": "a\ud800b"}},
+              {"sender": {"id": 603}, "message": None, "postback": {"mid": "f-3", "payload": {"a": 1}}},
+              {"sender": {"id": 604}, "message": None, "postback": {"mid": "f-4", "title": "Lệ phí"}}]
+    counts = []
+    for event in odd_fb:
+        counts.append(await fb_in._dispatch({"timestamp": now, "message": {"mid": "f-0", "text": "x"}, **event},
+                                            on_new_message, None))
+    await asyncio.gather(*list(fb_in._tasks))
+    out["facebook_counts"] = counts
+    out["facebook_events"] = list(facebook._messaging_events(
+        {"object": "page", "entry": [5, {"messaging": {"a": 1}}, {"messaging": 7}, {"messaging": ["x", {"k": 1}]}]}))
+
+    tmp = Path(tempfile.mkdtemp())
+    z_in = zalo.ZaloInput(zalo.ZaloConfig(app_id="1", oa_secret_key="k", token_db=str(tmp / "token.db")))
+    z_in.client = RecordingZalo()
+    base = {"event_name": "user_send_text", "timestamp": str(now), "sender": {"id": "701"}}
+    odd_zalo = [{"sender": {"id": "7\ud8001"}}, {"sender": {"id": ["701"]}},
+                {"message": {"msg_id": "zi-1", "text": ["a"]}},
+                {"message": {"msg_id": {"a": 1}, "text": "a"}},
+                {"message": {"msg_id": "zi-2", "text": "a\ud800b"}},
+                {"timestamp": [[["1"]]], "message": {"msg_id": "zi-3", "text": "a"}}]
+    out["zalo_outcomes"] = [await z_in._dispatch({**base, **event}, on_new_message) for event in odd_zalo]
+    await asyncio.gather(*list(z_in._tasks))
+    out["received"] = received
+
+    # The net for every other way in: the patched MessageProcessor on a real SQL tracker store.
+    proc = processor(tmp)
+    refused = await proc.handle_message(UserMessage("xin chào", CollectingOutputChannel(), "rest:a\ud800"))
+    await proc.handle_message(UserMessage("/\udfff\ud800 a\u0000b", CollectingOutputChannel(), "rest:s1"))
+    tracker = await proc.tracker_store.retrieve("rest:s1")
+    out["guard"] = {"refused_answer": refused, "keys": sorted(await proc.tracker_store.keys()),
+                    "stored_text": tracker.latest_message.text, "nlu": proc.nlu_inputs[-1]}
+    return out
+
+
 def main():
     report = {
         "rest": asyncio.run(rest_checks()),
         "portal": portal_checks(),
         "platforms": platform_checks(),
         "dispatch": asyncio.run(dispatch_checks()),
+        "inbound": asyncio.run(inbound_checks()),  # last: it applies the Rasa patches
     }
     json.dump(report, sys.stdout, ensure_ascii=False)
 

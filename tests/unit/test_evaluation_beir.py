@@ -40,7 +40,10 @@ def test_beir_folder_is_indexed_and_scored(tmp_path: Path) -> None:
     report = evaluate_beir(str(make_beir(tmp_path / "beir")), Settings(index_dir=tmp_path / "i"))
     assert report["documents"] == 4 and report["queries"] == 4
     assert report["lexical"]["recall@5"] == 1.0 and report["lexical"]["mrr@10"] == 1.0
-    assert set(report["hybrid"]) == {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
+    # hybrid at the weight a build would choose, calibrated on one half of the queries, scored on the other
+    assert set(report["hybrid"]["overall"]) == {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
+    assert len(report["hybrid"]["weights_chosen"]) == 2
+    assert set(report["hybrid_fixed_0.30"]) == {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
 
 
 def test_cli_prints_json(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
