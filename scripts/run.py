@@ -68,6 +68,8 @@ def _banner(stack: Stack, enabled: list[str]) -> None:
     if "knowledge" in names:
         print(f"\n  Cổng thông tin (portal):  http://{shown}:{config.knowledge_port}/")
         print(f"  Knowledge API docs:       http://{shown}:{config.knowledge_port}/docs")
+        print(f"  Officers' console:        http://{shown}:{config.knowledge_port}/console/  (first account: "
+              "CONSOLE_ADMIN_PASSWORD=… .venv/bin/python -m knowledge.console create-admin --username admin)")
     if "rasa" in names:
         print(f"  Rasa REST:                http://{shown}:{config.rasa_port}/webhooks/rest/webhook")
         rest = "REST (loopback only), " if config.rest_channel else ""
