@@ -25,7 +25,7 @@ from knowledge.environment import SettingError, check_secret, environment
 
 def rasa_arguments(argv: List[str], env: Mapping[str, str]) -> List[str]:
     """``argv`` with the token and the CORS origins added; SettingError names what is missing."""
-    if "--auth-token" in argv or "--cors" in argv:
+    if any(a.split("=", 1)[0] in ("--auth-token", "-t", "--cors") for a in argv):
         raise SettingError("pass the API token as RASA_API_TOKEN and the origins as DVC_PORTAL_ORIGINS, "
                            "not on the command line")
     posture = environment(env)
@@ -37,7 +37,8 @@ def rasa_arguments(argv: List[str], env: Mapping[str, str]) -> List[str]:
     origins = [o.strip().rstrip("/") for o in env.get("DVC_PORTAL_ORIGINS", "").split(",") if o.strip()]
     if any(o == "*" for o in origins):
         raise SettingError("DVC_PORTAL_ORIGINS: list the portal's origins (https://…), not '*'")
-    args = [*argv, "--auth-token", token]
+    # "=": a generated token may start with "-", which argparse would take for an option
+    args = [*argv, f"--auth-token={token}"]
     if origins:
         args += ["--cors", *origins]
     return args

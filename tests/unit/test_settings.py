@@ -138,7 +138,9 @@ def test_runner_in_production_takes_secrets_only_from_the_environment(tmp_path: 
 
 def test_rasa_always_gets_its_api_token_and_the_portal_origins_only() -> None:
     args = rasa_arguments(["run", "--enable-api"], {"RASA_API_TOKEN": "t", "DVC_PORTAL_ORIGINS": "http://a:1, http://b:2/"})
-    assert args == ["run", "--enable-api", "--auth-token", "t", "--cors", "http://a:1", "http://b:2"]
+    assert args == ["run", "--enable-api", "--auth-token=t", "--cors", "http://a:1", "http://b:2"]
+    # a generated token may start with "-" (token_urlsafe): it stays the option's value
+    assert rasa_arguments(["run"], {"RASA_API_TOKEN": "-abc"}) == ["run", "--auth-token=-abc"]
     with pytest.raises(SettingError, match="^RASA_API_TOKEN must be set"):
         rasa_arguments(["run"], {})
     with pytest.raises(SettingError, match="^RASA_API_TOKEN is too short for production"):
@@ -147,3 +149,5 @@ def test_rasa_always_gets_its_api_token_and_the_portal_origins_only() -> None:
         rasa_arguments(["run"], {"RASA_API_TOKEN": "t", "DVC_PORTAL_ORIGINS": "*"})
     with pytest.raises(SettingError, match="not on the command line"):
         rasa_arguments(["run", "--cors", "*"], {"RASA_API_TOKEN": "t"})
+    with pytest.raises(SettingError, match="not on the command line"):
+        rasa_arguments(["run", "--auth-token=x"], {"RASA_API_TOKEN": "t"})
