@@ -12,11 +12,12 @@ Migrations run at open, in order, recorded in ``console_meta``; each step is ide
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from knowledge.desk.store import _create_private  # the desk file is private (600) before SQLite opens it
 
 Clock = Callable[[], dt.datetime]
 
@@ -99,13 +100,3 @@ class ConsoleDB:
             conn.commit()
         finally:
             conn.close()
-
-
-def _create_private(path: Path) -> None:
-    """Create ``path`` with mode 600 before SQLite opens it (the desk store does the same)."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    try:
-        os.chmod(path, 0o600)
-    except OSError:  # not the owner (a shared volume): leave the mode the operator set
-        pass
