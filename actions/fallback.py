@@ -1,5 +1,6 @@
 """When NLU is unsure: search the whole knowledge base and offer the best matches as
-buttons; when nothing matches, say so honestly and offer human help."""
+buttons; when nothing matches, say so honestly and offer human help. A rule in force that the
+message overlooks ("còn nộp ở UBND huyện không") is said first, as on every answer."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
 from actions.messages import APOLOGY_DOWN, BotMessage, Button, intent_payload, send
+from actions.resolver import notices_first, question_text
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +42,18 @@ class ActionDefaultFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        text = (tracker.latest_message.get("text") or "").strip()
+        text = question_text(tracker).strip()
         # The message is forgotten (reverted) so that it does not steer the dialogue, except when a rule
         # has just closed a form for it: reverting would reopen the form.
         done: list[EventType] = [] if left_a_form(tracker) else [UserUtteranceReverted()]
         try:
-            hits = await self.client.search(text, k=3) if text else []
+            reply = await self.client.match(text, k=3) if text else None
         except KnowledgeUnavailable:
             log.exception("knowledge service unavailable")
             dispatcher.utter_message(text=APOLOGY_DOWN)
             return done
+        send(dispatcher, notices_first(tracker, reply))
+        hits = reply.results if reply else []
         good = [h for h in hits if h.score >= self.client.settings.suggest_threshold]
         if good:
             buttons = [Button(h.title[:80], self._payload(h.kind, h.id, h.title)) for h in good]

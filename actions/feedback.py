@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
 from actions.messages import BotMessage, Button, intent_payload, send
-from actions.procedures import latest_entity
+from actions.resolver import latest_entity
 from knowledge.text.pii import mask_pii
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge.catalogue.models import CHANNEL_LABEL, Directive, Guide, Procedure
 from knowledge.catalogue.plain import is_free, plain_fee, plain_time
+from knowledge.contract import Notice
 from knowledge.text.normalize import fold, nfc
 
 PORTAL_URL = "https://dichvucong.gov.vn"
@@ -37,6 +38,11 @@ NOT_FOUND = (
     f"Bạn có thể gõ tên thủ tục cụ thể hơn, tra cứu trên {PORTAL_URL}, "
     "hoặc gõ \"gặp cán bộ\" để được hỗ trợ trực tiếp."
 )
+WHICH_ONE = ("Bạn muốn hỏi về thủ tục nào dưới đây? Nếu không có thủ tục bạn cần, hãy gõ tên thủ tục cụ thể hơn "
+             "hoặc tra cứu trên dichvucong.gov.vn.")
+# After a rule in force the question overlooked, when nothing else matched it.
+REFORM_ONLY = ("Bạn cho tôi biết tên thủ tục cần làm (ví dụ \"đăng ký khai sinh\") để tôi chỉ nơi giải quyết "
+               "hiện nay và cách nộp trực tuyến.")
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,11 @@ ASPECT_RENDERERS = {
     "ask_processing_time": time_text,
     "ask_where_to_submit": where_text,
 }
+
+
+def notice_message(n: Notice) -> BotMessage:
+    """A rule in force that the question overlooks, said before the answer, with its legal basis."""
+    return BotMessage(f"ℹ️ Quy định hiện hành: {n.rule}\nCăn cứ: {n.basis}.")
 
 
 def guide_messages(g: Guide) -> list[BotMessage]:

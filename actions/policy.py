@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
 from actions.messages import APOLOGY_DOWN, NOT_FOUND, directive_messages, passage_message, send
-from actions.procedures import latest_entity
+from actions.resolver import latest_entity, notices_first
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ class ActionAnswerPolicy(Action):
         number = latest_entity(tracker, "doc_number")
         query = f"{number} {text}" if number else text
         try:
-            hits = await self.client.search(query, k=1, kinds=["directive"])
+            reply = await self.client.match(query, k=1, kinds=["directive"])
+            hits = reply.results
             directive = await self.client.directive(hits[0].id) if hits else None
         except KnowledgeUnavailable:
             log.exception("knowledge service unavailable")
@@ -40,6 +41,7 @@ class ActionAnswerPolicy(Action):
         if not hits:
             dispatcher.utter_message(text=NOT_FOUND)
             return []
+        send(dispatcher, notices_first(tracker, reply))
         hit = hits[0]
         # A chunk of an indexed legal text (section set) is quoted; a curated record is summarised.
         passage = passage_message(hit.title, hit.section, hit.snippet, hit.source) if hit.section else None

@@ -10,6 +10,9 @@ thresholds calibrated for the index build that answered (``meta.json``, knowledg
   citizen to choose between;
 - ``none``: nothing scores high enough to answer; ``candidates`` is empty (``results`` may still hold
   weak suggestions).
+
+``notices`` are the rules in force that the question seems to overlook (the 2024–2025 reforms of the
+knowledge base, knowledge.catalogue.reforms): the actions say them before the answer.
 """
 
 from __future__ import annotations
@@ -43,9 +46,21 @@ class Match(BaseModel):
     candidates: list[str] = []  # record ids, a subset of the results' ids, best first
 
 
+class Notice(BaseModel):
+    """A rule in force the question overlooks ("nộp ở UBND huyện": there is no district level any more)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    rule: str
+    basis: str
+    guide: Optional[str] = None
+
+
 class SearchResponse(BaseModel):
     results: list[SearchResult]
     match: Match = Match(decision="none")
+    notices: list[Notice] = []
 
     def candidates(self) -> list[SearchResult]:
         """The results the decision names, in its order."""

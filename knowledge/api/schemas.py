@@ -3,11 +3,13 @@ docs: ARCHITECTURE.md, "Contracts other tools rely on")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from knowledge.contract import KindName, Match, SearchResponse, SearchResult
+from knowledge.catalogue.reforms import Reform
+from knowledge.contract import KindName, Match, Notice, SearchResponse, SearchResult
 from knowledge.index import SearchHit
 from knowledge.index.calibration import MatchThresholds
 from knowledge.text import normalize_for_display
@@ -79,10 +81,14 @@ def error_responses(*statuses: int) -> dict[Union[int, str], dict[str, Any]]:
             for status in statuses}
 
 
-def search_response(hits: list[SearchHit], thresholds: MatchThresholds) -> SearchResponse:
+def search_response(hits: list[SearchHit], thresholds: MatchThresholds,
+                    reforms: Sequence[Reform] = ()) -> SearchResponse:
+    """The ranked hits, the match decision, and the reforms the query overlooks (``reforms``: those
+    cued by it, knowledge.catalogue.reforms)."""
     decision, chosen = thresholds.decide(hits)
     return SearchResponse(results=[result_from_hit(h) for h in hits],
-                          match=Match(decision=decision, candidates=[h.chunk.record_id for h in chosen]))
+                          match=Match(decision=decision, candidates=[h.chunk.record_id for h in chosen]),
+                          notices=[Notice(id=r.id, rule=r.rule, basis=r.basis, guide=r.guide) for r in reforms])
 
 
 def result_from_hit(hit: SearchHit) -> SearchResult:

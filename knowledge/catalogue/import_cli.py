@@ -3,7 +3,7 @@
     python -m knowledge import [--dvcqg DIR] [--bqp DIR] --out DIR [--with-embedded] [--with-curated]
 
 Writes ``DIR/procedures/<ministry>.yaml`` and ``DIR/import-report.json``; with
-``--with-embedded`` the embedded ``guides/`` and ``directives/`` are copied too, so that
+``--with-embedded`` the embedded ``guides/``, ``directives/`` and ``reforms/`` are copied too, so that
 ``KNOWLEDGE_DATA_DIR=DIR`` is a complete knowledge base. With ``--with-curated`` the
 hand-written procedures of the embedded base go into ``DIR/procedures/curated.yaml`` and
 take precedence over imported records with the same code (id or ``code`` field): the
@@ -29,7 +29,7 @@ from knowledge.errors import KnowledgeBaseError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_DVCQG = PROJECT_ROOT.parent / "shared" / "data" / "dvcqg"
 DEFAULT_BQP = PROJECT_ROOT.parent / "shared" / "data" / "bqp-structured"
-EMBEDDED_KINDS = ("guides", "directives")
+EMBEDDED_KINDS = ("guides", "directives", "reforms")
 CURATED = "curated"
 
 
@@ -115,7 +115,7 @@ def add_import_command(subparsers: argparse._SubParsersAction[argparse.ArgumentP
                    help="Ministry of National Defence records, <DIR>/<code>.json (default: %(default)s)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="knowledge base folder to write")
     p.add_argument("--with-embedded", action="store_true",
-                   help="also copy the embedded guides/ and directives/ so that DIR is a complete knowledge base")
+                   help="copy the embedded guides/, directives/ and reforms/ too (DIR becomes a whole knowledge base)")
     p.add_argument("--with-curated", action="store_true",
                    help="also write the embedded (hand-written) procedures; they replace imported records "
                         "with the same code")

@@ -1,6 +1,7 @@
 """Load the knowledge base from a folder of YAML files.
 
-Layout: ``<root>/procedures/*.yaml``, ``<root>/guides/*.yaml``, ``<root>/directives/*.yaml``;
+Layout: ``<root>/procedures/*.yaml``, ``<root>/guides/*.yaml``, ``<root>/directives/*.yaml``,
+``<root>/reforms/*.yaml`` (rules a question may be out of date about, knowledge.catalogue.reforms);
 each file holds a YAML list of records. Ids are unique across the whole base.
 """
 
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge.catalogue.models import Directive, Guide, Procedure
+from knowledge.catalogue.reforms import Reform
 from knowledge.errors import KnowledgeBaseError
 
 # The C loader reads the 2,849-record import in ~1 s instead of ~11 s; same safe subset.
@@ -31,6 +33,7 @@ class KnowledgeBase:
     guides: dict[str, Guide] = field(default_factory=dict)
     directives: dict[str, Directive] = field(default_factory=dict)
     content_hash: str = ""
+    reforms: dict[str, Reform] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.procedures) + len(self.guides) + len(self.directives)
@@ -89,8 +92,13 @@ def load_knowledge_base(root: Path | str = DEFAULT_DATA_DIR) -> KnowledgeBase:
     procedures = _load_kind(root / "procedures", Procedure, digest)
     guides = _load_kind(root / "guides", Guide, digest)
     directives = _load_kind(root / "directives", Directive, digest)
-    _check_unique_ids([procedures, guides, directives])
-    return KnowledgeBase(procedures, guides, directives, digest.hexdigest())
+    # Not indexed: reforms are said before an answer, they are not one (and they leave the digest alone).
+    reforms = _load_kind(root / "reforms", Reform, hashlib.sha256())
+    _check_unique_ids([procedures, guides, directives, reforms])
+    for reform in reforms.values():
+        if reform.guide is not None and reform.guide not in guides:
+            raise KnowledgeBaseError(f"reform {reform.id!r}: guide {reform.guide!r} is not in the knowledge base")
+    return KnowledgeBase(procedures, guides, directives, digest.hexdigest(), reforms=reforms)
 
 
 def _check_unique_ids(groups: Iterable[dict[str, Any]]) -> None:

@@ -88,7 +88,7 @@ def test_search_answers_with_the_decision(app_client, query: str, decision: str,
 
 
 def test_variant_buttons_say_how_long_titles_differ() -> None:
-    from actions.procedures import variant_labels
+    from actions.resolver import variant_labels
 
     short = ["Đăng ký khai sinh", "Đăng ký lại khai sinh", "Đăng ký khai sinh lưu động"]
     assert variant_labels(short) == short

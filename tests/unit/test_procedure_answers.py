@@ -78,7 +78,7 @@ def test_time_limits_in_plain_words() -> None:
 
 
 def test_how_to_do_it_online_is_recognised_in_any_spelling() -> None:
-    from actions.procedures import asks_how_online
+    from actions.resolver import asks_how_online
 
     for text in ("lam giay khai sinh online the nao", "Làm giấy khai sinh online thế nào?",
                  "cách làm hộ chiếu trực tuyến", "đổi bằng lái xe online ntn"):

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response
 
 from knowledge.api.deps import LoadedDep
 from knowledge.api.schemas import SearchRequest, SearchResponse, search_response
+from knowledge.catalogue.reforms import reforms_cued
 
 router = APIRouter(tags=["search"])
 
@@ -15,5 +16,5 @@ async def search(body: SearchRequest, loaded: LoadedDep) -> Response:
     # pydantic-core instead of being validated again by FastAPI. The service runs several
     # worker processes to use every core (KNOWLEDGE_WORKERS, scripts/stack.py).
     hits = loaded.index.search(body.query, k=body.k, kinds=body.kinds)
-    payload = search_response(hits, loaded.thresholds)
+    payload = search_response(hits, loaded.thresholds, reforms_cued(loaded.kb.reforms.values(), body.query))
     return Response(payload.model_dump_json(), media_type="application/json")
