@@ -20,11 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.messages import (
-    DOSSIER_GAVE_UP,
-    DOSSIER_NOT_PERSONAL,
     FORM_LEAVE_INTENTS,
     FORM_MAX_ANSWERS,
-    FORM_STOPPED,
     answers_in_form,
     gave_up_message,
     has_digit,
@@ -36,6 +33,7 @@ from actions.messages import (
     send,
 )
 from actions.onestop_client import Dossier, OneStopClient, OneStopUnavailable, find_dossier_code
+from bot.texts import BAD_CODE, DOSSIER_GAVE_UP, DOSSIER_NOT_PERSONAL, DOWN, FORM_STOPPED, NOT_AVAILABLE, UNKNOWN
 
 log = logging.getLogger(__name__)
 FORM = "dossier_status_form"
@@ -43,16 +41,6 @@ SLOT = "dossier_code"
 # Intents with which a message without a code is a (failed) answer to the code question, re-asked.
 REASK_INTENTS = frozenset({"ask_dossier_status", "affirm"})
 
-BAD_CODE = ("Mã hồ sơ chưa đúng định dạng. Mã in trên phiếu hẹn trả kết quả hoặc tin nhắn/email xác nhận "
-            "khi nộp hồ sơ, ví dụ G22.99.01-251120-0001. Bạn nhập lại mã, hoặc gõ \"thôi\" để dừng tra cứu.")
-UNKNOWN = ("Không tìm thấy hồ sơ có mã {code}. Bạn kiểm tra lại mã trên phiếu hẹn; hồ sơ nộp ở tỉnh khác "
-           "hoặc qua cổng khác cần tra cứu trên dichvucong.gov.vn.")
-NOT_AVAILABLE = ("Trợ lý này chưa được kết nối với hệ thống một cửa của địa phương nên chưa tra cứu được "
-                 "tình trạng hồ sơ. Bạn tra cứu trên Cổng Dịch vụ công quốc gia https://dichvucong.gov.vn (mục "
-                 "Tra cứu hồ sơ) bằng mã hồ sơ in trên phiếu hẹn trả kết quả, hoặc hỏi bộ phận một cửa nơi bạn "
-                 "đã nộp hồ sơ.")
-DOWN = ("Xin lỗi, hệ thống một cửa đang tạm thời không tra cứu được. Bạn thử lại sau ít phút hoặc tra cứu "
-        "trên dichvucong.gov.vn (mục Tra cứu hồ sơ) bằng mã hồ sơ.")
 
 
 def _date(value: Optional[str]) -> str:

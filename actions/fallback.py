@@ -13,13 +13,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
-from actions.messages import APOLOGY_DOWN, BotMessage, Button, intent_payload, send
+from actions.messages import BotMessage, Button, intent_payload, send
 from actions.resolver import notices_first, question_text
+from bot.texts import APOLOGY_DOWN, NOTHING
 
 log = logging.getLogger(__name__)
 
-NOTHING = ("Xin lỗi, tôi chưa hiểu câu hỏi và cũng chưa tìm thấy thủ tục phù hợp. Bạn thử gõ tên thủ tục, "
-           "ví dụ \"cấp lại thẻ căn cước\", hoặc bấm nút dưới đây để được cán bộ hỗ trợ.")
 KIND_INTENT = {"procedure": "ask_procedure", "guide": "ask_online_howto", "directive": "ask_policy"}
 
 

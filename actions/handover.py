@@ -25,9 +25,6 @@ from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
 from actions.messages import (
-    CONTACT_DECLINED,
-    CONTACT_GAVE_UP,
-    CONTACT_INVALID,
     FORM_LEAVE_INTENTS,
     FORM_MAX_ANSWERS,
     answers_in_form,
@@ -40,6 +37,7 @@ from actions.messages import (
     send,
 )
 from actions.settings import ActionSettings
+from bot.texts import CONTACT_DECLINED, CONTACT_GAVE_UP, CONTACT_INVALID
 from knowledge.text.pii import mask_pii
 
 log = logging.getLogger(__name__)

@@ -17,32 +17,18 @@ from zoneinfo import ZoneInfo
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.texts import PORTAL_URL
 from knowledge.catalogue.models import CHANNEL_LABEL, Directive, Guide, Procedure
 from knowledge.catalogue.plain import is_free, plain_fee, plain_time
 from knowledge.contract import Notice
 from knowledge.text.normalize import fold, nfc
 
-PORTAL_URL = "https://dichvucong.gov.vn"
 # Notes the importers write when the portal does not say more than "there is an online channel":
 # they add nothing a citizen can use, so they are not shown.
 GENERIC_ONLINE_NOTES = ("Trang thủ tục trên Cổng có kênh nộp trực tuyến nhưng không ghi rõ",
                         "Trang thủ tục trên Cổng ghi là toàn trình; các bước chưa",
                         # written by imports made before 2026-12-02
                         "Có kênh nộp trực tuyến; nguồn không ghi rõ", "Bản ghi nguồn có nhắc")
-APOLOGY_DOWN = (
-    "Xin lỗi, hệ thống tra cứu thủ tục đang tạm thời gián đoạn. Bạn vui lòng thử lại sau ít phút, "
-    f"hoặc tra cứu trực tiếp trên Cổng Dịch vụ công quốc gia: {PORTAL_URL}"
-)
-NOT_FOUND = (
-    "Xin lỗi, tôi chưa tìm thấy thông tin phù hợp với câu hỏi của bạn trong cơ sở dữ liệu. "
-    f"Bạn có thể gõ tên thủ tục cụ thể hơn, tra cứu trên {PORTAL_URL}, "
-    "hoặc gõ \"gặp cán bộ\" để được hỗ trợ trực tiếp."
-)
-WHICH_ONE = ("Bạn muốn hỏi về thủ tục nào dưới đây? Nếu không có thủ tục bạn cần, hãy gõ tên thủ tục cụ thể hơn "
-             "hoặc tra cứu trên dichvucong.gov.vn.")
-# After a rule in force the question overlooked, when nothing else matched it.
-REFORM_ONLY = ("Bạn cho tôi biết tên thủ tục cần làm (ví dụ \"đăng ký khai sinh\") để tôi chỉ nơi giải quyết "
-               "hiện nay và cách nộp trực tuyến.")
 
 
 @dataclass(frozen=True)
@@ -287,7 +273,6 @@ def passage_message(title: str, section: Optional[str], snippet: str, source: Op
 # in bot/data/rules/{dossier,handover}.yml answer it), and re-asks at most twice.
 
 FORM_MAX_ANSWERS = 3  # the question, then at most two re-asks: the third unusable answer ends the form
-FORM_STOPPED = "Vâng, tôi đã dừng. Bạn cần hỏi thêm thủ tục nào không?"
 MENU_BUTTON = Button("Hỏi thủ tục khác", "/greet")
 OFFICER_BUTTON = Button("Gặp cán bộ hỗ trợ", "/request_human")
 # Intents that are clearly another question inside a form; each has a rule that leaves the form
@@ -366,17 +351,6 @@ def looks_like_an_answer(text: str) -> bool:
     return has_digit(text) and len(_LETTER_WORD.findall(text or "")) <= ANSWER_MAX_WORDS
 
 
-DOSSIER_NOT_PERSONAL = ("Đây là số giấy tờ tùy thân hoặc số điện thoại, không phải mã hồ sơ (bạn không cần gửi số "
-                        "căn cước để tra cứu). Mã hồ sơ in trên phiếu hẹn trả kết quả, có dạng "
-                        "G22.99.01-251120-0001. Bạn nhập lại mã, hoặc gõ \"thôi\" để dừng.")
-DOSSIER_GAVE_UP = ("Tôi vẫn chưa nhận ra mã hồ sơ nên dừng tra cứu ở đây. Bạn có thể tra cứu trên "
-                   f"{PORTAL_URL} (mục Tra cứu hồ sơ), hỏi thủ tục khác, hoặc gặp cán bộ hỗ trợ.")
-CONTACT_INVALID = ("Số điện thoại hoặc email chưa hợp lệ. Ví dụ: 0912345678 hoặc ten@gmail.com. "
-                   "Gõ \"thôi\" nếu bạn không muốn để lại liên hệ.")
-CONTACT_GAVE_UP = ("Tôi vẫn chưa nhận ra số điện thoại hoặc email nên chưa lưu liên hệ. Yêu cầu gặp cán bộ của "
-                   "bạn vẫn được ghi nhận; bạn có thể quay lại trong giờ làm việc hoặc hỏi tôi thủ tục khác.")
-CONTACT_DECLINED = ("Vâng, tôi không lưu thông tin liên hệ của bạn. Bạn có thể quay lại trong giờ làm việc hoặc "
-                    "hỏi tôi về thủ tục khác.")
 
 
 def gave_up_message(text: str, officer: bool) -> BotMessage:
@@ -410,21 +384,6 @@ def answers_in_form(tracker: Tracker, form: str) -> int:
 # listed in the knowledge base, so none is named: the citizen is sent to the nearest police.
 # Hosts are written as plain text, never as links (actions/safety.py).
 
-SCAM_WARNING = (
-    "⚠️ Cảnh báo: đây rất có thể là lừa đảo mạo danh cơ quan nhà nước.\n"
-    "• Công an, cán bộ xã hay Cổng Dịch vụ công không bao giờ yêu cầu chuyển tiền, đọc mã OTP "
-    "hay mật khẩu qua điện thoại hoặc tin nhắn.\n"
-    "• Trang web chính thức có địa chỉ kết thúc bằng .gov.vn (Cổng Dịch vụ công quốc gia: dichvucong.gov.vn).\n"
-    "• Ứng dụng VNeID chỉ cài từ kho ứng dụng chính thức (App Store, Google Play), không cài từ đường link "
-    "trong tin nhắn.\n"
-    "Bạn nên: cúp máy, không bấm vào đường link, không cung cấp mã OTP hay mật khẩu. Nếu đã chuyển tiền, "
-    "gọi ngay cho ngân hàng của bạn.\n"
-    "Để trình báo: báo ngay cho cơ quan công an nơi gần nhất."
-)
-SCAM_OFFICIAL_REMINDER = (
-    "Dù vậy, cán bộ không bao giờ xin mã OTP, mật khẩu hay yêu cầu chuyển tiền qua điện thoại, tin nhắn. "
-    "Nếu nghi ngờ bị lừa đảo, báo ngay cho cơ quan công an nơi gần nhất."
-)
 SCAM_HOSTS_CHECKED = 3  # at most this many addresses of one message are checked
 
 
@@ -437,18 +396,7 @@ def link_verdict(host: str, official: bool) -> str:
             "bằng .gov.vn). Bạn đừng bấm vào và đừng nhập thông tin. Tôi chỉ kiểm tra được địa chỉ.")
 
 
-# -- Other languages --------------------------------------------------------------------------------
-OTHER_LANGUAGE = (
-    "Xin lỗi, tôi chỉ trả lời bằng tiếng Việt. Tôi hỗ trợ thủ tục hành chính và dịch vụ công trực tuyến: "
-    "giấy tờ cần chuẩn bị, lệ phí, nơi nộp, cách nộp online, tra cứu hồ sơ.\n"
-    "Sorry, I can only answer in Vietnamese. I help with administrative procedures and online public services "
-    "in Vietnam: required documents, fees, where and how to apply online, and application status. Please ask in "
-    "Vietnamese (for example \"đăng ký khai sinh\" for a birth registration) or ask for an officer."
-)
 OTHER_LANGUAGE_BUTTONS = [Button("Gặp cán bộ / Officer", "/request_human"), Button("Menu", "/greet")]
-# NLU took a Vietnamese message for another language: ask again in Vietnamese.
-NOT_OTHER_LANGUAGE = ("Xin lỗi, tôi chưa hiểu câu hỏi. Bạn gõ tên thủ tục cần làm, ví dụ \"làm giấy khai sinh "
-                      "online\", \"cấp lại thẻ căn cước\", hoặc gặp cán bộ hỗ trợ.")
 
 # The forms let these intents go too (their rules in bot/data/rules/core.yml leave the form first).
 FORM_LEAVE_INTENTS = FORM_LEAVE_INTENTS | {"report_scam", "non_vietnamese"}

@@ -12,8 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
-from actions.messages import APOLOGY_DOWN, NOT_FOUND, directive_messages, passage_message, send
+from actions.messages import directive_messages, passage_message, send
 from actions.resolver import latest_entity, notices_first
+from bot.texts import APOLOGY_DOWN, NOT_FOUND
 
 log = logging.getLogger(__name__)
 

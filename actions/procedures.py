@@ -14,8 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
-from actions.messages import APOLOGY_DOWN, send
+from actions.messages import send
 from actions.resolver import Resolver
+from bot.texts import APOLOGY_DOWN
 
 log = logging.getLogger(__name__)
 

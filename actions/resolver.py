@@ -23,9 +23,6 @@ from rasa_sdk.events import EventType, SlotSet
 from actions.knowledge_client import Hit, KnowledgeClient
 from actions.messages import (
     ASPECT_RENDERERS,
-    NOT_FOUND,
-    REFORM_ONLY,
-    WHICH_ONE,
     BotMessage,
     Button,
     guide_messages,
@@ -36,6 +33,7 @@ from actions.messages import (
     steps_text,
     without_personal_numbers,
 )
+from bot.texts import NOT_FOUND, REFORM_ONLY, WHICH_ONE
 from knowledge.contract import Notice, SearchResponse
 from knowledge.text import normalize_for_match
 

@@ -26,17 +26,14 @@ from rasa_sdk.types import DomainDict
 
 from actions.messages import (
     MENU_BUTTON,
-    NOT_OTHER_LANGUAGE,
     OFFICER_BUTTON,
-    OTHER_LANGUAGE,
     OTHER_LANGUAGE_BUTTONS,
     SCAM_HOSTS_CHECKED,
-    SCAM_OFFICIAL_REMINDER,
-    SCAM_WARNING,
     BotMessage,
     link_verdict,
     send,
 )
+from bot.texts import NOT_OTHER_LANGUAGE, OTHER_LANGUAGE, SCAM_OFFICIAL_REMINDER, SCAM_WARNING
 from knowledge.text.normalize import fold, nfc
 
 OFFICIAL_SUFFIX = ".gov.vn"

@@ -57,6 +57,7 @@ import os
 import re
 from typing import Any, Dict, Optional
 
+from bot.texts import TOO_LONG
 from knowledge.text.pii import mask_pii
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,6 @@ _warned: set = set()
 
 MAX_MESSAGE_ENV = "DVC_MAX_MESSAGE_CHARS"
 DEFAULT_MAX_MESSAGE_CHARS = 2000
-TOO_LONG = ("Tin nhắn quá dài (tối đa {limit} ký tự). Bạn vui lòng gửi câu hỏi ngắn gọn hơn, ví dụ: "
-            "tên thủ tục và điều bạn cần biết (hồ sơ, lệ phí, thời gian, nơi nộp).")
 CONTACT_FORM = "handover_contact_form"
 CONTACT_SLOT = "contact"
 CONSENT_SLOT = "contact_consent"

@@ -62,6 +62,7 @@ from bot.channels.formatting import (
 )
 from bot.channels.ordering import RecentIds, SenderLocks, SharedOrder, redelivery_memory
 from bot.channels.safety import clean_id, clean_text, load_json, safe_buttons, safe_link, scrub_links
+from bot.texts import ATTACHMENT_REPLY, CHOOSE_PROMPT, MORE_LINKS, MORE_OPTIONS, QUICK_REPLY_PROMPT
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +75,6 @@ TEMPLATE_TEXT = 640  # characters of a button template's text
 QUICK_REPLIES = 13  # quick replies per message
 PAYLOAD = 1000  # characters of a postback / quick reply payload
 
-ATTACHMENT_REPLY = ("Hiện tôi chỉ đọc được tin nhắn chữ, chưa xem được ảnh, tệp, âm thanh hay nhãn dán. "
-                    "Bạn vui lòng gõ câu hỏi bằng chữ, ví dụ: \"làm giấy khai sinh online thế nào\".")
-CHOOSE_PROMPT = "Mời bạn chọn:"
-QUICK_REPLY_PROMPT = "Bạn có thể chọn nhanh:"
-MORE_LINKS = "Liên kết khác:"
-MORE_OPTIONS = "Lựa chọn khác:"
 
 PREFIX = "fb:"
 # Meta retries a webhook delivery that failed "immediately, then a few more times with decreasing

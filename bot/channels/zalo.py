@@ -67,6 +67,7 @@ from bot.channels.ordering import RecentIds, SenderLocks, SharedOrder, redeliver
 from bot.channels.safety import clean_id, clean_text, load_json, safe_buttons, safe_link, scrub_links, unsafe_chars
 from bot.channels.zalo_signature import HEADER, TIMESTAMP_HEADER, timestamp_candidates, verify
 from bot.channels.zalo_token import TokenRefreshError, ZaloTokenStore
+from bot.texts import MORE_BUTTONS_TEXT, TEXT_ONLY_TEXT, WELCOME_TEXT
 
 logger = logging.getLogger(__name__)
 
@@ -86,15 +87,6 @@ CLOCK_SKEW_S = 5 * 60  # an event's timestamp may be this far in our future (clo
 EXPIRED_TOKEN_CODES = frozenset({-216, -124})
 RETRY_CODES = frozenset({-32})
 
-WELCOME_TEXT = (
-    "Xin chào! Tôi là trợ lý ảo hỗ trợ tra cứu thủ tục hành chính và dịch vụ công trực tuyến. "
-    "Bạn có thể hỏi tôi, ví dụ: \"làm giấy khai sinh online thế nào\" hoặc \"tra cứu tình trạng hồ sơ\"."
-)
-TEXT_ONLY_TEXT = (
-    "Hiện tôi chỉ đọc được tin nhắn chữ. Bạn vui lòng gõ câu hỏi bằng chữ, "
-    "ví dụ: \"làm giấy khai sinh online thế nào\"."
-)
-MORE_BUTTONS_TEXT = "Các lựa chọn khác:"
 BUTTONS_ONLY_TEXT = "Mời bạn chọn:"
 
 

@@ -14,12 +14,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.dossier import NOT_AVAILABLE, ActionDossierStatus, ValidateDossierStatusForm
+from actions.dossier import ActionDossierStatus, ValidateDossierStatusForm
 from actions.feedback import ActionFeedback
 from actions.handover import ActionHandover, ActionSaveHandoverContact, valid_contact, within_office_hours
 from actions.knowledge_client import KnowledgeClient
 from actions.onestop_client import Dossier, OneStopClient, find_dossier_code
 from actions.settings import ActionSettings
+from bot.texts import NOT_AVAILABLE
 from knowledge.api.app import create_app
 from knowledge.api.deps import IndexHolder
 from knowledge.service import LoadedIndex

@@ -20,7 +20,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecutionRejected, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.dossier import BAD_CODE, ActionDossierStatus, ValidateDossierStatusForm
+from actions.dossier import ActionDossierStatus, ValidateDossierStatusForm
 from actions.fallback import ActionDefaultFallback
 from actions.handover import (
     LEAVE_INTENTS,
@@ -30,20 +30,18 @@ from actions.handover import (
     valid_contact,
 )
 from actions.knowledge_client import KnowledgeClient
-from actions.messages import (
+from actions.messages import FORM_LEAVE_INTENTS, has_personal_number, is_stop, without_personal_numbers
+from actions.onestop_client import OneStopClient, find_dossier_code
+from actions.settings import ActionSettings
+from bot.texts import (
+    BAD_CODE,
     CONTACT_DECLINED,
     CONTACT_GAVE_UP,
     CONTACT_INVALID,
     DOSSIER_GAVE_UP,
     DOSSIER_NOT_PERSONAL,
-    FORM_LEAVE_INTENTS,
     FORM_STOPPED,
-    has_personal_number,
-    is_stop,
-    without_personal_numbers,
 )
-from actions.onestop_client import OneStopClient, find_dossier_code
-from actions.settings import ActionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOSSIER = "dossier_status_form"
