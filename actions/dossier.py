@@ -31,8 +31,9 @@ from actions.messages import (
     looks_like_an_answer,
     replying_in_form,
     send,
+    status_text,
 )
-from actions.onestop_client import Dossier, OneStopClient, OneStopUnavailable, find_dossier_code
+from actions.onestop_client import OneStopClient, OneStopUnavailable, find_dossier_code
 from bot.texts import BAD_CODE, DOSSIER_GAVE_UP, DOSSIER_NOT_PERSONAL, DOWN, FORM_STOPPED, NOT_AVAILABLE, UNKNOWN
 
 log = logging.getLogger(__name__)
@@ -40,26 +41,6 @@ FORM = "dossier_status_form"
 SLOT = "dossier_code"
 # Intents with which a message without a code is a (failed) answer to the code question, re-asked.
 REASK_INTENTS = frozenset({"ask_dossier_status", "affirm"})
-
-
-
-def _date(value: Optional[str]) -> str:
-    if value and len(value) >= 10 and value[4] == "-":
-        return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
-    return value or "—"
-
-
-def status_text(d: Dossier) -> str:
-    lines = [f"Hồ sơ {d.code} — {d.procedure}", f"Trạng thái: {d.status}",
-             f"Ngày tiếp nhận: {_date(d.received_at)}; hẹn trả: {_date(d.due_at)}"]
-    if d.agency:
-        lines.append(f"Cơ quan xử lý: {d.agency}")
-    if d.note:
-        lines.append(f"Ghi chú: {d.note}")
-    if "bổ sung" in d.status.lower():
-        lines.append("Hồ sơ cần bổ sung: bạn đăng nhập tài khoản đã nộp hồ sơ trên Cổng Dịch vụ công, mở hồ sơ "
-                     "và tải lên giấy tờ được yêu cầu trước hạn.")
-    return "\n".join(lines)
 
 
 class ValidateDossierStatusForm(FormValidationAction):

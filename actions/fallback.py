@@ -13,9 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
-from actions.messages import BotMessage, Button, intent_payload, send
+from actions.messages import OFFICER_BUTTON, BotMessage, Button, intent_payload, send
 from actions.resolver import notices_first, question_text
-from bot.texts import APOLOGY_DOWN, NOTHING
+from bot.texts import APOLOGY_DOWN, FALLBACK_SUGGEST, NOTHING
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,9 @@ class ActionDefaultFallback(Action):
         good = [h for h in hits if h.score >= self.client.settings.suggest_threshold]
         if good:
             buttons = [Button(h.title[:80], self._payload(h.kind, h.id, h.title)) for h in good]
-            send(dispatcher, [BotMessage("Có phải bạn muốn hỏi về một trong các nội dung sau?", buttons)])
+            send(dispatcher, [BotMessage(FALLBACK_SUGGEST, buttons)])
         else:
-            send(dispatcher, [BotMessage(NOTHING, [Button("Gặp cán bộ hỗ trợ", "/request_human")])])
+            send(dispatcher, [BotMessage(NOTHING, [OFFICER_BUTTON])])
         return done
 
     @staticmethod

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
 from actions.messages import BotMessage, Button, intent_payload, send
 from actions.resolver import latest_entity
+from bot.texts import FEEDBACK_DOWN, FEEDBACK_THANKS, FEEDBACK_UP, OFFICER_SHORT_LABEL
 from knowledge.text.pii import mask_pii
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,10 @@ class ActionFeedback(Action):
         except KnowledgeUnavailable:
             log.exception("desk unavailable for feedback")
         if body["value"] == "down":
-            send(dispatcher, [BotMessage("Cảm ơn bạn đã cho biết. Bạn chấm câu trả lời bao nhiêu điểm? "
-                                         "Nếu cần, bạn có thể gặp cán bộ hỗ trợ.",
-                                         [*rating_buttons(), Button("Gặp cán bộ", "/request_human")])])
+            officer = Button(OFFICER_SHORT_LABEL, "/request_human")
+            send(dispatcher, [BotMessage(FEEDBACK_DOWN, [*rating_buttons(), officer])])
         elif body["value"] == "up":
-            send(dispatcher, [BotMessage("Cảm ơn bạn! Bạn có muốn chấm điểm câu trả lời (không bắt buộc)?",
-                                         rating_buttons())])
+            send(dispatcher, [BotMessage(FEEDBACK_UP, rating_buttons())])
         else:
-            dispatcher.utter_message(text="Cảm ơn bạn đã góp ý! Ý kiến của bạn giúp chúng tôi trả lời tốt hơn.")
+            dispatcher.utter_message(text=FEEDBACK_THANKS)
         return []

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.texts import PORTAL_URL
+from actions.onestop_client import Dossier
+from bot.texts import MENU_LABEL, OFFICER_LABEL, PORTAL_URL
 from knowledge.catalogue.models import CHANNEL_LABEL, Directive, Guide, Procedure
 from knowledge.catalogue.plain import is_free, plain_fee, plain_time
 from knowledge.contract import Notice
@@ -268,13 +269,34 @@ def passage_message(title: str, section: Optional[str], snippet: str, source: Op
     return BotMessage(text)
 
 
+# -- Dossier status (from the one-stop system's record) -------------------------------------
+
+def _date(value: Optional[str]) -> str:
+    if value and len(value) >= 10 and value[4] == "-":
+        return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+    return value or "—"
+
+
+def status_text(d: Dossier) -> str:
+    lines = [f"Hồ sơ {d.code} — {d.procedure}", f"Trạng thái: {d.status}",
+             f"Ngày tiếp nhận: {_date(d.received_at)}; hẹn trả: {_date(d.due_at)}"]
+    if d.agency:
+        lines.append(f"Cơ quan xử lý: {d.agency}")
+    if d.note:
+        lines.append(f"Ghi chú: {d.note}")
+    if "bổ sung" in d.status.lower():
+        lines.append("Hồ sơ cần bổ sung: bạn đăng nhập tài khoản đã nộp hồ sơ trên Cổng Dịch vụ công, mở hồ sơ "
+                     "và tải lên giấy tờ được yêu cầu trước hạn.")
+    return "\n".join(lines)
+
+
 # -- Forms (dossier status, handover contact): stopping, leaving, re-asking ------------------
 # Every form ends on a stop word, leaves when the citizen clearly asks something else (the rules
 # in bot/data/rules/{dossier,handover}.yml answer it), and re-asks at most twice.
 
 FORM_MAX_ANSWERS = 3  # the question, then at most two re-asks: the third unusable answer ends the form
-MENU_BUTTON = Button("Hỏi thủ tục khác", "/greet")
-OFFICER_BUTTON = Button("Gặp cán bộ hỗ trợ", "/request_human")
+MENU_BUTTON = Button(MENU_LABEL, "/greet")
+OFFICER_BUTTON = Button(OFFICER_LABEL, "/request_human")
 # Intents that are clearly another question inside a form; each has a rule that leaves the form
 # and answers it (tests/unit/test_forms.py checks the rules against this set).
 FORM_LEAVE_INTENTS = frozenset({

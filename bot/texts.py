@@ -31,6 +31,19 @@ REFORM_ONLY = ("Bạn cho tôi biết tên thủ tục cần làm (ví dụ \"đ
 
 NOTHING = ("Xin lỗi, tôi chưa hiểu câu hỏi và cũng chưa tìm thấy thủ tục phù hợp. Bạn thử gõ tên thủ tục, "
            "ví dụ \"cấp lại thẻ căn cước\", hoặc bấm nút dưới đây để được cán bộ hỗ trợ.")
+FALLBACK_SUGGEST = "Có phải bạn muốn hỏi về một trong các nội dung sau?"
+
+# -- Feedback ------------------------------------------------------------------------------------
+
+FEEDBACK_DOWN = "Cảm ơn bạn đã cho biết. Bạn chấm câu trả lời bao nhiêu điểm? Nếu cần, bạn có thể gặp cán bộ hỗ trợ."
+FEEDBACK_UP = "Cảm ơn bạn! Bạn có muốn chấm điểm câu trả lời (không bắt buộc)?"
+FEEDBACK_THANKS = "Cảm ơn bạn đã góp ý! Ý kiến của bạn giúp chúng tôi trả lời tốt hơn."
+
+# -- Buttons -------------------------------------------------------------------------------------
+
+OFFICER_LABEL = "Gặp cán bộ hỗ trợ"
+OFFICER_SHORT_LABEL = "Gặp cán bộ"
+MENU_LABEL = "Hỏi thủ tục khác"
 
 # -- Forms (dossier status, handover contact) --------------------------------------------------
 
