@@ -221,7 +221,7 @@ def time_text(p: Procedure) -> BotMessage:
 
 
 def where_text(p: Procedure) -> BotMessage:
-    lines = [agency_text(p)]
+    lines = [f"Nơi nộp «{p.name}»:", agency_text(p)]
     if p.receiving_agency:
         lines.append(f"Nơi tiếp nhận hồ sơ: {p.receiving_agency}.")
     lines += [online_pitch(p), *([n] if (n := online_note(p)) else []), link_line(p)]

@@ -137,7 +137,7 @@ async def test_district_level_question_gets_the_current_rule_then_the_agency(cli
                                          {"procedure_id": "1.001193"}))
     assert texts[0] == f"ℹ️ Quy định hiện hành: {TWO_TIER} Việc trước đây làm ở huyện nay làm ở UBND cấp xã " \
                        f"(xã, phường, đặc khu) hoặc ở cơ quan cấp tỉnh, tùy thủ tục.\n{TWO_TIER_BASIS}"
-    assert texts[1].startswith("Cơ quan giải quyết: ") and len(texts) == 2
+    assert texts[1].startswith("Nơi nộp «Thủ tục đăng ký khai sinh»:\nCơ quan giải quyết: ") and len(texts) == 2
     assert SlotSet("procedure_id", "1.001193") in events
 
 
