@@ -15,26 +15,36 @@ Nothing here logs the message or an address (they may quote the citizen).
 
 from __future__ import annotations
 
+import logging
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Optional
 from urllib.parse import urlsplit
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.knowledge_client import KnowledgeClient, KnowledgeUnavailable
 from actions.messages import (
     MENU_BUTTON,
     OFFICER_BUTTON,
     OTHER_LANGUAGE_BUTTONS,
     SCAM_HOSTS_CHECKED,
     BotMessage,
+    Button,
+    intent_payload,
     link_verdict,
     send,
 )
-from bot.texts import NOT_OTHER_LANGUAGE, OTHER_LANGUAGE, SCAM_OFFICIAL_REMINDER, SCAM_WARNING
+from bot.texts import NOT_OTHER_LANGUAGE, OTHER_LANGUAGE, OTHER_LANGUAGE_MATCH, SCAM_OFFICIAL_REMINDER, SCAM_WARNING
+from knowledge.contract import SearchResult
 from knowledge.text.normalize import fold, nfc
+
+log = logging.getLogger(__name__)
 
 OFFICIAL_SUFFIX = ".gov.vn"
 _ASCII_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$")
@@ -167,15 +177,58 @@ def looks_english(text: str) -> bool:
     return len(hits) >= ENGLISH_SHARE * len(words) and len(clear) >= ENGLISH_MIN_CLEAR
 
 
+ENGLISH_TERMS_FILE = Path(__file__).resolve().parent / "data" / "english_terms.yaml"
+
+
+@lru_cache(maxsize=1)
+def english_terms() -> list[tuple[re.Pattern[str], str]]:
+    """(English phrase as a whole-word pattern, the Vietnamese term), longest phrase first."""
+    data = yaml.safe_load(ENGLISH_TERMS_FILE.read_text(encoding="utf-8")) or {}
+    pairs = sorted(((str(k).lower(), str(v)) for k, v in data.items()), key=lambda kv: -len(kv[0]))
+    return [(re.compile(r"(?<![a-z])" + re.escape(k) + r"(?![a-z])"), v) for k, v in pairs]
+
+
+def english_query(text: str) -> str:
+    """The Vietnamese terms of the English words in ``text`` ("how do I get a passport" → "hộ chiếu"),
+    each phrase read once (a phrase found is removed before shorter ones are looked for)."""
+    rest, found = nfc(text or "").lower().replace("’", "'"), []
+    for pattern, term in english_terms():
+        if pattern.search(rest):
+            found.append(term)
+            rest = pattern.sub(" ", rest)
+    return " ".join(dict.fromkeys(found))
+
+
 class ActionOtherLanguage(Action):
+    def __init__(self, client: Optional[KnowledgeClient] = None) -> None:
+        self.client = client or KnowledgeClient()
+
     def name(self) -> str:
         return "action_other_language"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
         text = str(tracker.latest_message.get("text") or "")
-        if looks_english(text):
-            send(dispatcher, [BotMessage(OTHER_LANGUAGE, OTHER_LANGUAGE_BUTTONS)])
-        else:  # NLU's guess, not confirmed: ask again in Vietnamese
+        if not looks_english(text):  # NLU's guess, not confirmed: ask again in Vietnamese
             send(dispatcher, [BotMessage(NOT_OTHER_LANGUAGE, [MENU_BUTTON, OFFICER_BUTTON])])
+            return []
+        messages = [BotMessage(OTHER_LANGUAGE, OTHER_LANGUAGE_BUTTONS)]
+        best = await self._clear_match(english_query(text))
+        if best is not None:
+            payload = intent_payload("ask_procedure", procedure_id=best.id) if best.kind == "procedure" else best.title
+            offer = Button(best.title[:80], payload)
+            messages.append(BotMessage(OTHER_LANGUAGE_MATCH.format(title=best.title), [offer]))
+        send(dispatcher, messages)
         return []
+
+    async def _clear_match(self, query: str) -> Optional[SearchResult]:
+        """The one procedure or guide the terms name, when the knowledge service is confident."""
+        if not query:
+            return None
+        try:
+            reply = await self.client.match(query, k=3, kinds=["procedure", "guide"])
+        except KnowledgeUnavailable:
+            log.warning("knowledge service unavailable: the bilingual reply goes without a match")
+            return None
+        first = reply.candidates()[:1]
+        return first[0] if reply.match.decision == "confident" and first else None

@@ -109,6 +109,9 @@ OTHER_LANGUAGE = (
     "Vietnamese (for example \"đăng ký khai sinh\" for a birth registration) or ask for an officer."
 )
 
+# Beside OTHER_LANGUAGE, when the English words name one record clearly (actions/data/english_terms.yaml).
+OTHER_LANGUAGE_MATCH = "Có thể bạn muốn hỏi / You may be asking about: «{title}»"
+
 # NLU took a Vietnamese message for another language: ask again in Vietnamese.
 NOT_OTHER_LANGUAGE = ("Xin lỗi, tôi chưa hiểu câu hỏi. Bạn gõ tên thủ tục cần làm, ví dụ \"làm giấy khai sinh "
                       "online\", \"cấp lại thẻ căn cước\", hoặc gặp cán bộ hỗ trợ.")

@@ -5,12 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import messages as m
-from actions.safety import ActionOtherLanguage, ActionScamWarning, hosts_in, looks_english, official_host
+from actions.knowledge_client import KnowledgeClient
+from actions.safety import (
+    ActionOtherLanguage,
+    ActionScamWarning,
+    english_query,
+    hosts_in,
+    looks_english,
+    official_host,
+)
+from actions.settings import ActionSettings
+from knowledge.api.app import create_app
+from knowledge.api.deps import IndexHolder
+from knowledge.service import LoadedIndex
+from knowledge.settings import Settings
+from tests.unit.test_actions import down_client
 from tests.unit.test_forms import LEFT_DOSSIER, run_dossier
 from tests.unit.test_forms import said as form_said
 
@@ -153,14 +168,43 @@ BILINGUAL = (
 )
 
 
+@pytest.fixture(scope="module")
+def knowledge(settings: Settings, loaded: LoadedIndex) -> KnowledgeClient:
+    app = create_app(settings, holder=IndexHolder.serving(settings, loaded))
+    return KnowledgeClient(ActionSettings(knowledge_url="http://knowledge"), transport=httpx.ASGITransport(app=app))
+
+
 async def test_an_english_question_gets_the_bilingual_reply() -> None:
-    texts, buttons = await said(ActionOtherLanguage(), "how do I register a birth", "non_vietnamese")
+    texts, buttons = await said(ActionOtherLanguage(down_client()), "hello, can you help me please", "non_vietnamese")
     assert texts == [BILINGUAL]
     assert buttons == [["Gặp cán bộ / Officer", "Menu"]]
 
 
+@pytest.mark.parametrize(("text", "title"), [
+    ("how do I get a passport", "Cấp hộ chiếu phổ thông ở trong nước (thực hiện tại cấp tỉnh)"),
+    ("how do I register a birth online", "Thủ tục đăng ký khai sinh"),
+])
+async def test_an_english_question_naming_a_procedure_gets_it_offered(knowledge: KnowledgeClient, text: str,
+                                                                     title: str) -> None:
+    texts, buttons = await said(ActionOtherLanguage(knowledge), text, "non_vietnamese")
+    assert texts == [BILINGUAL, f"Có thể bạn muốn hỏi / You may be asking about: «{title}»"]
+    assert buttons == [["Gặp cán bộ / Officer", "Menu"], [title]]
+
+
+async def test_the_bilingual_reply_does_not_wait_for_a_knowledge_service_that_is_down() -> None:
+    texts, _ = await said(ActionOtherLanguage(down_client()), "how do I get a passport", "non_vietnamese")
+    assert texts == [BILINGUAL]
+
+
+def test_english_words_become_the_knowledge_base_s_terms() -> None:
+    assert english_query("How do I renew my driver's license and my ID card?") == "giấy phép lái xe thẻ căn cước"
+    assert english_query("Passport, PASSPORT") == "hộ chiếu"
+    assert english_query("hello there") == ""
+
+
 async def test_vietnamese_taken_for_another_language_is_asked_again_in_vietnamese() -> None:
-    texts, buttons = await said(ActionOtherLanguage(), "lam giay khai sinh online the nao", "non_vietnamese")
+    texts, buttons = await said(ActionOtherLanguage(down_client()), "lam giay khai sinh online the nao",
+                                "non_vietnamese")
     assert texts == ["Xin lỗi, tôi chưa hiểu câu hỏi. Bạn gõ tên thủ tục cần làm, ví dụ \"làm giấy khai sinh "
                      "online\", \"cấp lại thẻ căn cước\", hoặc gặp cán bộ hỗ trợ."]
     assert buttons == [["Hỏi thủ tục khác", "Gặp cán bộ hỗ trợ"]]
