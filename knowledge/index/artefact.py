@@ -3,7 +3,8 @@
     <index_dir>/current            name of the version being served (replaced atomically)
     <index_dir>/<version>/meta.json  format, model, dimension, normalisation, lexicon hash,
                                      corpus hash, library versions, counts, FAISS index kind
-    <index_dir>/<version>/chunks.jsonl, lexical/, dense.faiss, model/ (built-in encoder)
+    <index_dir>/<version>/chunks.jsonl, lexical/, details/ (procedures' papers), dense.faiss,
+                                     model/ (built-in encoder)
 
 A build writes a new version folder and then swaps ``current``; readers keep serving
 the version they loaded until they reload. A version is refused when its meta does not
@@ -28,7 +29,7 @@ from knowledge.errors import IndexArtefactError
 from knowledge.index.calibration import DEFAULT_WEIGHT, Calibration, Question, apply, calibrate
 from knowledge.index.dense import DenseEncoder, VectorIndex, build_static_encoder, load_encoder
 from knowledge.index.documents import Chunk
-from knowledge.index.hybrid import HybridIndex
+from knowledge.index.hybrid import DETAILS_WEIGHT, HybridIndex
 from knowledge.index.lexical import LexicalIndex
 from knowledge.lexicon import load_lexicon
 from knowledge.settings import BUILTIN_MODEL, Settings
@@ -64,6 +65,9 @@ def build_index(
     t0 = time.perf_counter()
     texts = [c.text for c in chunks]
     lexical = LexicalIndex.build(texts)
+    # the papers' field costs a second BM25 build: only when it weighs anything (index.hybrid.DETAILS_WEIGHT)
+    details = LexicalIndex.build([c.details for c in chunks]) if DETAILS_WEIGHT and any(c.details for c in chunks) \
+        else None
     t1 = time.perf_counter()
     encoder: Optional[DenseEncoder] = None
     vectors: Optional[VectorIndex] = None
@@ -74,7 +78,7 @@ def build_index(
             encoder = load_encoder(settings.dense_model, None, settings.dense_input)
         vectors = VectorIndex.build(encoder.encode(texts))
     t2 = time.perf_counter()
-    index = HybridIndex(chunks, lexical, encoder, vectors, DEFAULT_WEIGHT, settings.candidates)
+    index = HybridIndex(chunks, lexical, encoder, vectors, DEFAULT_WEIGHT, settings.candidates, details=details)
     calibration = calibrate(index, questions, unanswerable)
     apply(index, calibration, settings.dense_weight)
     t3 = time.perf_counter()
@@ -85,6 +89,9 @@ def build_index(
         # the everyday names in the chunks come from this file: another lexicon means another index
         "lexicon": load_lexicon().digest,
         "citizen_prior": index.prior.factor,
+        "variant_strength": index.variants.strength,
+        "variants": index.variants.variants,
+        "details_weight": index.details_weight,
         "dense_model": settings.dense_model if encoder else None,
         "dense_input": "folded" if settings.dense_model == BUILTIN_MODEL else settings.dense_input,
         "dimension": encoder.dimension if encoder else None,
@@ -132,6 +139,8 @@ class IndexStore:
             for c in index.chunks:
                 fh.write(json.dumps(dataclasses.asdict(c), ensure_ascii=False) + "\n")
         index.lexical.save(tmp / "lexical")
+        if index.details is not None:
+            index.details.save(tmp / "details")
         if index.vectors is not None and index.encoder is not None:
             index.vectors.save(tmp / "dense.faiss")
             if meta.get("dense_model") == BUILTIN_MODEL:
@@ -161,11 +170,12 @@ class IndexStore:
         with open(version / "chunks.jsonl", encoding="utf-8") as fh:
             chunks = [Chunk(**json.loads(line)) for line in fh]
         lexical = LexicalIndex.load(version / "lexical")
+        details = LexicalIndex.load(version / "details") if (version / "details").is_dir() else None
         encoder = vectors = None
         if meta.get("dense_model") and (version / "dense.faiss").is_file():
             encoder = load_encoder(meta["dense_model"], version / "model", meta["dense_input"])
             vectors = VectorIndex.load(version / "dense.faiss")
-        index = HybridIndex(chunks, lexical, encoder, vectors, DEFAULT_WEIGHT, settings.candidates)
+        index = HybridIndex(chunks, lexical, encoder, vectors, DEFAULT_WEIGHT, settings.candidates, details=details)
         apply(index, Calibration.from_meta(meta), settings.dense_weight)
         return index, {**meta, "version": version.name}
 

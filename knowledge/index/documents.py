@@ -29,6 +29,7 @@ class Chunk:
     source: Optional[str] = None
     section: Optional[str] = None  # e.g. "Điều 12" for a chunk of a legal text
     audience: tuple[str, ...] = ()  # a procedure's audiences (``Procedure.audience``); empty: anyone
+    details: str = ""  # a procedure's papers (thành phần hồ sơ): a second, weaker lexical field
 
     def __post_init__(self) -> None:
         if not isinstance(self.audience, tuple):  # read back from JSON as a list
@@ -73,6 +74,7 @@ def procedure_chunk(p: Procedure, lexicon: Optional[Lexicon] = None) -> Chunk:
         url=p.online.url or p.url,
         source=p.source,
         audience=tuple(p.audience),
+        details="\n".join(dict.fromkeys(p.documents)),
     )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from knowledge.index.dense import DenseEncoder, VectorIndex
 from knowledge.index.documents import Chunk, Kind
 from knowledge.index.lexical import LexicalIndex
+from knowledge.index.variants import VARIANT_STRENGTH, VariantPrior
 from knowledge.lexicon import Lexicon, load_lexicon
 
 # BM25 scores are squashed with s / (s + LEXICAL_HALF) so that scores mean the same
@@ -19,6 +20,12 @@ LEXICAL_HALF = 8.0
 # Citizen first: the fused score of a procedure whose applicants are only organisations, enterprises
 # or foreigners is multiplied by this, unless the question names one of its audiences ("công ty"…).
 CITIZEN_PRIOR = 0.85
+# The papers a procedure asks for name the situations it serves ("bản gốc Giấy chứng nhận" for an exchange,
+# "ly hôn" for splitting a household); their BM25 score (a separate index, so that a long list does not
+# dilute the name) is added at this weight to the lexical score. Off: at 0.1 it helped the lexical side on
+# both halves of the catalogue set but the hybrid only on one, and it let combined procedures with long
+# paper lists outrank the one named in the embedded base (docs/RETRIEVAL.md).
+DETAILS_WEIGHT = 0.0
 
 
 class AudiencePrior:
@@ -59,9 +66,14 @@ class HybridIndex:
         candidates: int = 50,
         citizen_prior: float = CITIZEN_PRIOR,
         lexicon: Optional[Lexicon] = None,
+        variant_strength: float = VARIANT_STRENGTH,
+        details: Optional[LexicalIndex] = None,
+        details_weight: float = DETAILS_WEIGHT,
     ) -> None:
         self.chunks = list(chunks)
         self.lexical = lexical
+        self.details = details
+        self.details_weight = details_weight if details is not None else 0.0
         self.encoder = encoder
         self.vectors = vectors
         self.dense_weight = dense_weight if encoder is not None and vectors is not None else 0.0
@@ -73,6 +85,7 @@ class HybridIndex:
         rank = {rid: i for i, rid in enumerate(record_ids)}
         self._record_rank = np.array([rank[c.record_id] for c in self.chunks], dtype=np.int64)
         self.prior = AudiencePrior(self.chunks, citizen_prior, lexicon or load_lexicon())
+        self.variants = VariantPrior(self.chunks, variant_strength)
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -80,6 +93,8 @@ class HybridIndex:
     def search(self, query: str, k: int = 5, kinds: Optional[Sequence[Kind]] = None) -> list[SearchHit]:
         allowed = np.isin(self._kinds, list(kinds)) if kinds else None
         lex = self.lexical.scores(query)
+        if self.details is not None and self.details_weight > 0:
+            lex = lex + self.details_weight * self.details.scores(query)
         if allowed is not None:
             lex = np.where(allowed, lex, 0.0)
         top_lex = _top(lex, self.candidates)
@@ -105,6 +120,8 @@ class HybridIndex:
         fused = (1 - w) * lex / (lex + LEXICAL_HALF) + w * np.maximum(dense, 0.0)
         if self.prior.active and len(ids):
             fused = fused * self.prior.factors(query, ids)
+        if self.variants.active and len(ids):
+            fused = fused * self.variants.factors(query, ids)
         fused = np.round(fused, 6)
         # Best first; ties by record id so that the order is stable across runs.
         order = np.lexsort((self._record_rank[ids], -fused))

@@ -21,6 +21,8 @@ ABBREVIATIONS: dict[str, str] = {
     "passport": "ho chieu",
     # civil status, justice
     "gks": "giay khai sinh",
+    "ks": "khai sinh",  # "giấy ks", "đk lại ks"
+    "xn": "xac nhan",  # "giấy xn cư trú", "xn độc thân"
     "lltp": "ly lich tu phap",
     "tthn": "tinh trang hon nhan",
     "dkkh": "dang ky ket hon",
@@ -34,6 +36,10 @@ ABBREVIATIONS: dict[str, str] = {
     "bhyt": "bao hiem y te",
     "bhxh": "bao hiem xa hoi",
     "bhtn": "bao hiem that nghiep",
+    # the portal's own shorthand in procedure names ("chế độ TNLĐ, BNN", "cơ sở KCB BHYT")
+    "tnld": "tai nan lao dong",
+    "bnn": "benh nghe nghiep",
+    "kcb": "kham chua benh",
     "tctn": "tro cap that nghiep",
     "mst": "ma so thue",
     "tncn": "thu nhap ca nhan",
@@ -41,6 +47,8 @@ ABBREVIATIONS: dict[str, str] = {
     "dkkd": "dang ky kinh doanh",
     "hkd": "ho kinh doanh",
     "dn": "doanh nghiep",
+    "tnhh": "trach nhiem huu han",
+    "htx": "hop tac xa",
     "attp": "an toan thuc pham",
     "gpld": "giay phep lao dong",
     "gpxd": "giay phep xay dung",
@@ -55,6 +63,7 @@ ABBREVIATIONS: dict[str, str] = {
     "dvctt": "dich vu cong truc tuyen",
     "dvcqg": "dich vu cong quoc gia",
     "ubnd": "uy ban nhan dan",
+    "tw": "trung uong",
     "hs": "ho so",
     "mhs": "ma ho so",
     "qd": "quyet dinh",
@@ -70,6 +79,7 @@ ABBREVIATIONS: dict[str, str] = {
     "dk": "dang ky",
     "dky": "dang ky",
     "dki": "dang ky",
+    "ki": "ky",  # "đăng kí" is "đăng ký"
     "j": "gi",
     "ntn": "nhu the nao",
     "bn": "bao nhieu",

@@ -9,7 +9,7 @@ from knowledge.text.abbreviations import ABBREVIATIONS, COLLOQUIAL
 
 # Bump when any function here changes what it returns: indexes record it and refuse to
 # load when it differs.
-NORMALIZATION_VERSION = "vi-fold-4"
+NORMALIZATION_VERSION = "vi-fold-5"
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
 _SYLLABLE = re.compile(r"[0-9a-zA-Z\u00c0-\u024f\u1e00-\u1eff]+(?:[./-][0-9a-zA-Z]+)*")

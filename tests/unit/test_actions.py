@@ -87,7 +87,7 @@ async def test_an_id_number_in_the_question_does_not_change_what_it_is_about(cli
     [message] = dispatcher.messages
     assert message["text"].startswith("Bạn muốn hỏi về thủ tục nào dưới đây?")
     titles = [b["title"] for b in message["buttons"]]
-    assert titles[0] == "Đăng ký thường trú" and not any("căn cước" in t.lower() for t in titles)
+    assert "Đăng ký thường trú" in titles[:2] and not any("căn cước" in t.lower() for t in titles)
 
 
 async def test_fee_question_refers_to_the_procedure_in_context(client: KnowledgeClient) -> None:

@@ -112,17 +112,22 @@ def test_one_query_vector_equals_sentence_transformers_own(loaded: LoadedIndex, 
 
 
 def test_fused_ranking_is_the_fusion_formula_best_chunk_per_record(loaded: LoadedIndex) -> None:
+    import numpy as np
+
     from knowledge.index.hybrid import LEXICAL_HALF
 
     index = loaded.index
-    hits = index.search("đổi giấy phép lái xe quá hạn", k=10)
+    query = "đổi giấy phép lái xe quá hạn"
+    hits = index.search(query, k=10)
     w = index.dense_weight
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert len({h.chunk.record_id for h in hits}) == len(hits)
+    position = {c.chunk_id: i for i, c in enumerate(index.chunks)}
     for h in hits:
         expected = (1 - w) * h.lexical / (h.lexical + LEXICAL_HALF) + w * max(h.dense, 0.0)
         if h.chunk.audience and "cong_dan" not in h.chunk.audience:
             expected *= index.prior.factor
+        expected *= float(index.variants.factors(query, np.array([position[h.chunk.chunk_id]]))[0])
         assert abs(h.score - expected) < 1e-5
 
 
