@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 PHONE = re.compile(r"(?<![\w+])(?:\+84|84|0)(?:[\s.]?\d){8,10}(?![\w])")
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-zA-Z]{2,}\b")
 TRANSCRIPT_TURNS = 30
+REASON_TURNS = 4  # user turns looked at for repeated fallbacks
 FORM = "handover_contact_form"
 # Set by action_handover: true outside office hours, when the rules start the contact form.
 AFTER_HOURS = "handover_after_hours"
@@ -71,6 +72,16 @@ def transcript(tracker: Tracker) -> list[dict[str, str]]:
     return lines[-TRANSCRIPT_TURNS:]
 
 
+def handover_reason(tracker: Tracker) -> str:
+    """Why the bot hands over, for the officers' queue: the citizen asked for an officer, the bot
+    failed to understand twice or more among the last turns, or something else (a form gave up)."""
+    if latest_intent(tracker) == "request_human":
+        return "citizen_asked"
+    recent = [e for e in tracker.events if e.get("event") == "user"][-REASON_TURNS:]
+    misses = sum(1 for e in recent if ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "nlu_fallback")
+    return "repeated_fallback" if misses >= 2 else "other"
+
+
 def valid_contact(text: str) -> Optional[str]:
     """The phone number or e-mail address in ``text`` ("số của tôi là 0912 345 678 nhé"), as typed."""
     found = PHONE.search(text or "") or EMAIL.search(text or "")
@@ -92,7 +103,7 @@ class ActionHandover(Action):
         inside = within_office_hours(s, self.clock())
         channel = (tracker.get_latest_input_channel() or None)
         body = {"sender_id": tracker.sender_id, "channel": channel, "within_office_hours": inside,
-                "transcript": transcript(tracker)}
+                "transcript": transcript(tracker), "reason": handover_reason(tracker)}
         ref: Optional[str]
         try:
             ref = await self.client.create_handover(body)

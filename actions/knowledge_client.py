@@ -21,6 +21,8 @@ from pydantic import BaseModel, ValidationError
 from actions.settings import ActionSettings, get_settings
 from knowledge.catalogue.models import Directive, Guide, Procedure
 from knowledge.contract import SearchResponse, SearchResult
+from knowledge.observability.actions import timed_call
+from knowledge.observability.logs import outgoing_headers
 
 Hit = SearchResult  # one /search result, as the knowledge service defines it (knowledge/contract.py)
 
@@ -136,16 +138,19 @@ class KnowledgeClient:
 
     async def _request(self, method: str, path: str, allow_404: bool = False,
                        **kwargs: Any) -> dict[str, Any] | None:
-        try:
-            resp = await self._shared.get().request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise KnowledgeUnavailable(f"{method} {path}: {exc!r}") from exc
-        if allow_404 and resp.status_code == 404:
-            return None
-        if resp.status_code != 200:
-            raise KnowledgeUnavailable(f"{method} {path}: HTTP {resp.status_code}")
-        try:
-            payload: dict[str, Any] = resp.json()
-            return payload
-        except ValueError as exc:
-            raise KnowledgeUnavailable(f"{method} {path}: invalid JSON") from exc
+        """One call, timed (dvc_knowledge_client_seconds), with the request id of Rasa's call."""
+        kwargs["headers"] = outgoing_headers(kwargs.get("headers"))
+        with timed_call(method, path):
+            try:
+                resp = await self._shared.get().request(method, path, **kwargs)
+            except httpx.HTTPError as exc:
+                raise KnowledgeUnavailable(f"{method} {path}: {exc!r}") from exc
+            if allow_404 and resp.status_code == 404:
+                return None
+            if resp.status_code != 200:
+                raise KnowledgeUnavailable(f"{method} {path}: HTTP {resp.status_code}")
+            try:
+                payload: dict[str, Any] = resp.json()
+                return payload
+            except ValueError as exc:
+                raise KnowledgeUnavailable(f"{method} {path}: invalid JSON") from exc

@@ -79,7 +79,10 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _link(p: Procedure) -> str:
-    return p.online.url or p.url or PORTAL_URL
+    from actions.links import counted  # the counting redirect when ACTIONS_PUBLIC_URL is set
+
+    direct = p.online.url or p.url
+    return counted(p.id, direct) if direct else PORTAL_URL
 
 
 def what_it_is(p: Procedure) -> str:

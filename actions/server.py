@@ -9,7 +9,11 @@ Only Rasa calls it, so it is internal by construction:
 * compressed bodies are refused (415): rasa_sdk inflates a deflate body without a limit;
 * bodies above ``ACTIONS_MAX_BODY_BYTES`` get 413 before they are read;
 * an error answers a fixed message: rasa_sdk's handler echoes the whole request (the
-  citizen's conversation) into the response and the log.
+  citizen's conversation) into the response and the log;
+* ``GET /metrics`` (knowledge/observability: latency and errors per action, calls to the
+  knowledge service) for this machine in development, with ``DVC_METRICS_TOKEN`` otherwise; each
+  call's logs carry Rasa's ``X-Request-ID`` and the conversation's pseudonym, and the id goes on
+  to the knowledge service.
 
 Settings are validated before the port opens; a bad one stops the server with the
 variable to fix.
@@ -29,6 +33,10 @@ from sanic.response import HTTPResponse
 
 from actions.settings import ActionSettings, load_settings
 from knowledge.environment import SettingError, same_secret
+from knowledge.observability import sanic as observability
+from knowledge.observability.actions import action_error, action_label, timed_action
+from knowledge.observability.logs import bound, configure_logging
+from knowledge.observability.prometheus import metrics_token
 
 log = logging.getLogger("actions.server")
 
@@ -40,6 +48,7 @@ def create_app(settings: ActionSettings, executor: Optional[ActionExecutor] = No
     app = Sanic("dvc_actions", configure_logging=False)
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    observability.install(app)
 
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
@@ -69,18 +78,24 @@ def create_app(settings: ActionSettings, executor: Optional[ActionExecutor] = No
         if not isinstance(action_call, dict) or not action_call.get("next_action"):
             return response.json({"error": "invalid body"}, status=400)
         name = str(action_call.get("next_action"))[:100]
-        try:
-            result = await executor.run(action_call)
-        except ActionExecutionRejection as e:
-            return response.json({"error": e.message, "action_name": e.action_name}, status=400)
-        except ActionNotFoundException as e:
-            log.error("unknown action %s", name)
-            return response.json({"error": "unknown action", "action_name": e.action_name}, status=404)
-        except ActionMissingDomainException as e:
-            return response.json({"error": e.message, "action_name": e.action_name}, status=449)
-        except Exception as exc:  # noqa: BLE001 - the cause is logged without the conversation
-            log.error("action %s failed: %s", name, type(exc).__name__, exc_info=(type(exc), exc, None))
-            return response.json({"error": "action failed", "action_name": name}, status=500)
+        label = action_label(name, executor.actions)
+        sender = action_call.get("sender_id")
+        with bound(sender_id=sender if isinstance(sender, str) else None), timed_action(label):
+            try:
+                result = await executor.run(action_call)
+            except ActionExecutionRejection as e:
+                action_error(label, "rejected")
+                return response.json({"error": e.message, "action_name": e.action_name}, status=400)
+            except ActionNotFoundException as e:
+                action_error(label, "unknown")
+                log.error("unknown action %s", name)
+                return response.json({"error": "unknown action", "action_name": e.action_name}, status=404)
+            except ActionMissingDomainException as e:
+                return response.json({"error": e.message, "action_name": e.action_name}, status=449)
+            except Exception as exc:  # noqa: BLE001 - the cause is logged without the conversation
+                action_error(label, "failed")
+                log.error("action %s failed: %s", name, type(exc).__name__, exc_info=(type(exc), exc, None))
+                return response.json({"error": "action failed", "action_name": name}, status=500)
         return response.json(result.model_dump() if result else None)
 
     @app.exception(Exception)
@@ -99,10 +114,11 @@ def main() -> int:
         if not settings.token:
             raise SettingError("ACTIONS_TOKEN must be set: the action server only answers Rasa "
                                "(`make run` generates one in development)")
+        metrics_token()
+        configure_logging("actions", logging.INFO)
     except SettingError as exc:
         print(f"[actions] configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     app = create_app(settings)
     log.info("action server on http://%s:%d", settings.host, settings.port)
     app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)

@@ -52,6 +52,8 @@ class ActionSettings(BaseSettings):
     # Fallback suggestions below this score are not offered.
     suggest_threshold: float = Field(0.25, ge=0, le=1)
     desk_token: Optional[str] = Field(None, description="sent as X-Desk-Token to the knowledge service's /desk")
+    public_url: Optional[str] = Field(None, description="the knowledge service's address as citizens reach it; set: "
+                                      "online-service links go through its counting redirect /r/<id>")
     # The province's one-stop system (Hệ thống thông tin giải quyết TTHC); `make run` points it at the demo
     # in development only. Unset: the bot says dossier lookup is unavailable (never made-up statuses).
     onestop_url: Optional[str] = Field(None, description="base URL of the one-stop system's dossier API")

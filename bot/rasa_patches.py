@@ -40,7 +40,13 @@ Personal data (docs/PRIVACY.md), masked with ``knowledge.text.pii.mask_pii``:
   that turn.
 * Log records: every record's message (arguments and traceback included) is masked when
   it is created (a log record factory: it sees the records of handlers Rasa installs after
-  this ran too), and Sanic's access log lines lose ``token=`` values.
+  this ran too), and Sanic's access log lines lose ``token=`` values (knowledge/observability/logs.py,
+  shared with the knowledge service and the action server).
+
+Observability (bot/metrics.py, docs/OPERATIONS.md): each user message is counted and timed per
+channel with a request id and the conversation's pseudonym bound for its logs; fallbacks and
+handovers are counted from the actions run; Rasa's app gets ``/metrics`` (and JSON logs with
+``DVC_LOG_FORMAT=json``); the request id goes on to the action server as ``X-Request-ID``.
 
 Each patch checks that the function it replaces is the one it was written for (by Rasa
 version) and otherwise leaves Rasa alone, logging why. ``apply()`` may run more than once
@@ -54,10 +60,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from typing import Any, Dict, Optional
 
 from bot.texts import TOO_LONG
+from knowledge.observability.logs import (  # noqa: F401 - re-exported: the masking every process uses
+    SecretLogFilter,
+    install_log_masking,
+    mask_log_record,
+    mask_log_text,
+    outgoing_headers,
+)
 from knowledge.text.pii import mask_pii
 
 log = logging.getLogger(__name__)
@@ -74,7 +86,6 @@ CONSENT_SLOT = "contact_consent"
 STRUCTURAL_KEYS = frozenset({"event", "timestamp", "message_id", "input_channel", "policy", "name",
                              "confidence", "intent_name", "action_name", "entity", "extractor", "model_id",
                              "assistant_id", "action_text_id"})
-_SECRET = re.compile(r"(?i)\b((?:access_|auth_)?token=)[^&\s\"']+|\b(bearer )[\w.~+/=-]+")
 
 
 def apply() -> bool:
@@ -96,6 +107,7 @@ def apply() -> bool:
         RemoteAction._validate_action_result = _cached_validation(RemoteAction)  # type: ignore[method-assign]
     _mask_user_messages()
     _mask_tracker_stores()
+    _observe()
     if os.environ.get("DVC_CLOSE_CONNECTIONS") == "1":
         _close_connections()
     return True
@@ -192,24 +204,26 @@ def _mask_user_messages() -> None:
     original_with_tracker = MessageProcessor._handle_message_with_tracker
 
     async def handle_message(self: Any, message: Any) -> Any:
+        from bot import metrics
         from bot.channels.safety import clean_text, unsafe_chars
 
         if not isinstance(message.sender_id, str) or unsafe_chars(message.sender_id):
             # Such an id cannot be stored (and Rasa's SQL tracker store exits on it): not handled.
             log.warning("a message with an unusable sender id was dropped")
             return [] if isinstance(message.output_channel, CollectingOutputChannel) else None
-        if isinstance(message.text, str):
-            message.text = clean_text(message.text)
-        limit = max_message_chars()
-        if isinstance(message.text, str) and len(message.text) > limit:
-            # Not parsed, not predicted on, not stored: only its length is logged.
-            log.info("message of %d characters answered with the length notice (limit %d)",
-                     len(message.text), limit)
-            await message.output_channel.send_response(message.sender_id, {"text": too_long_answer(limit)})
-            if isinstance(message.output_channel, CollectingOutputChannel):
-                return message.output_channel.messages
-            return None
-        return await original_handle(self, message)
+        with metrics.turn(message.input_channel, message.sender_id):
+            if isinstance(message.text, str):
+                message.text = clean_text(message.text)
+            limit = max_message_chars()
+            if isinstance(message.text, str) and len(message.text) > limit:
+                # Not parsed, not predicted on, not stored: only its length is logged.
+                log.info("message of %d characters answered with the length notice (limit %d)",
+                         len(message.text), limit)
+                await message.output_channel.send_response(message.sender_id, {"text": too_long_answer(limit)})
+                if isinstance(message.output_channel, CollectingOutputChannel):
+                    return message.output_channel.messages
+                return None
+            return await original_handle(self, message)
 
     async def _handle_message_with_tracker(self: Any, message: Any, tracker: Any) -> None:
         mask_message(message, tracker)
@@ -276,44 +290,47 @@ def _mask_tracker_stores() -> None:
 
 # -- personal data and secrets: logs ----------------------------------------------------------
 
-def mask_log_text(text: str) -> str:
-    return _SECRET.sub(lambda m: (m.group(1) or m.group(2)) + "***", mask_pii(text))
-
-
-def mask_log_record(record: logging.LogRecord) -> logging.LogRecord:
-    """``record`` with its message (arguments included) and traceback masked, in place."""
-    try:
-        message, broken = record.getMessage(), False
-    except Exception:  # noqa: BLE001 - a bad format string: what can be shown, masked
-        message, broken = f"{record.msg!s} {record.args!r}", True
-    masked = mask_log_text(message)
-    if broken or masked != message:
-        record.msg, record.args = masked, None
-    if record.exc_info and not record.exc_text:
-        record.exc_text = mask_log_text(logging.Formatter().formatException(record.exc_info))
-    elif record.exc_text:
-        record.exc_text = mask_log_text(record.exc_text)
-    return record
-
-
-class SecretLogFilter(logging.Filter):
-    """Sanic's access log keeps the URL in ``record.request``: its ``token=`` values go."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        request = getattr(record, "request", None)
-        if isinstance(request, str):
-            record.request = mask_log_text(request)
-        return True
-
-
 def _install_log_masking() -> None:
-    factory = logging.getLogRecordFactory()
-    if not getattr(factory, _MARK, False):
-        def record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-            return mask_log_record(factory(*args, **kwargs))
+    """The masking every process installs (knowledge/observability/logs.py): the record factory
+    and the access-log filter; records also carry the bound request id and conversation pseudonym."""
+    install_log_masking()
 
-        setattr(record_factory, _MARK, True)
-        logging.setLogRecordFactory(record_factory)
-    access = logging.getLogger("sanic.access")
-    if not any(isinstance(f, SecretLogFilter) for f in access.filters):
-        access.addFilter(SecretLogFilter())
+
+# -- observability: metrics, request ids, JSON logs (bot/metrics.py) ---------------------------
+
+def _observe() -> None:
+    """``/metrics`` and request ids on Rasa's app (``rasa.core.run.configure_app``), fallbacks and
+    handovers counted from the actions run (``MessageProcessor._run_action``), and the request id
+    sent on to the action server (``EndpointConfig.request``)."""
+    import rasa.core.run
+    from rasa.core.processor import MessageProcessor
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import metrics
+
+    if not getattr(rasa.core.run.configure_app, _MARK, False):
+        original_configure = rasa.core.run.configure_app
+
+        def configure_app(*args: Any, **kwargs: Any) -> Any:
+            return metrics.install(original_configure(*args, **kwargs))
+
+        setattr(configure_app, _MARK, True)
+        rasa.core.run.configure_app = configure_app
+    if not getattr(MessageProcessor._run_action, _MARK, False):
+        original_run_action = MessageProcessor._run_action
+
+        async def _run_action(self: Any, action: Any, *args: Any, **kwargs: Any) -> Any:
+            metrics.action_predicted(action.name())
+            return await original_run_action(self, action, *args, **kwargs)
+
+        setattr(_run_action, _MARK, True)
+        MessageProcessor._run_action = _run_action  # type: ignore[method-assign]
+    if not getattr(EndpointConfig.request, _MARK, False):
+        original_request = EndpointConfig.request
+
+        async def request(self: Any, *args: Any, **kwargs: Any) -> Any:
+            kwargs["headers"] = outgoing_headers(kwargs.get("headers"))
+            return await original_request(self, *args, **kwargs)
+
+        setattr(request, _MARK, True)
+        EndpointConfig.request = request  # type: ignore[method-assign]

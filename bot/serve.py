@@ -1,6 +1,6 @@
 """Rasa's ``rasa run`` as the project starts it: ``python -m bot.serve run [rasa run options]``.
 
-What is added before Rasa starts (standard library and Rasa only):
+What is added before Rasa starts (standard library, Rasa and prometheus-client only):
 
 * Rasa's HTTP API (trackers, event injection, ``/model``) always needs a token: the one in
   ``RASA_API_TOKEN`` is passed to Rasa as ``--auth-token`` inside this process, so it never
@@ -12,6 +12,9 @@ What is added before Rasa starts (standard library and Rasa only):
   messages, measured performance fixes) are applied here, before Rasa logs anything, and
   again when Rasa loads the model (``bot.components``); the Sanic patch waits for Sanic's
   own start-up rewrite (see its docstring).
+* Metrics (bot/metrics.py): ``DVC_METRICS_TOKEN`` and ``DVC_LOG_FORMAT`` are checked with the
+  other settings, and the multiprocess folder of the metrics (``PROMETHEUS_MULTIPROC_DIR``, one
+  per Rasa child, given by the runner) is emptied here, before Rasa starts its Sanic workers.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import sys
 from typing import List, Mapping
 
 from knowledge.environment import SettingError, check_secret, environment
+from knowledge.observability.logs import log_format
+from knowledge.observability.prometheus import metrics_token, prepare_multiprocess_dir
 
 
 def rasa_arguments(argv: List[str], env: Mapping[str, str]) -> List[str]:
@@ -34,6 +39,8 @@ def rasa_arguments(argv: List[str], env: Mapping[str, str]) -> List[str]:
         raise SettingError("RASA_API_TOKEN must be set: Rasa's HTTP API is never open without a token "
                            "(`make run` generates one in development)")
     check_secret("RASA_API_TOKEN", token, posture)
+    metrics_token(env)
+    log_format(env)
     origins = [o.strip().rstrip("/") for o in env.get("DVC_PORTAL_ORIGINS", "").split(",") if o.strip()]
     if any(o == "*" for o in origins):
         raise SettingError("DVC_PORTAL_ORIGINS: list the portal's origins (https://…), not '*'")
@@ -50,6 +57,7 @@ def main() -> int:
     except SettingError as exc:
         print(f"[rasa] configuration error: {exc}", file=sys.stderr)
         return 2
+    prepare_multiprocess_dir()
     from bot import rasa_patches
 
     rasa_patches.apply()

@@ -10,6 +10,7 @@
     serve                            run the knowledge service (FastAPI)
     privacy purge [--days N]         delete conversations older than DVC_RETENTION_DAYS everywhere
     privacy forget SENDER_ID         delete one conversation everywhere (a citizen's request)
+    report --month YYYY-MM --format xlsx|pdf [--channel C] [--out FILE]   the monthly outreach report
 """
 
 from __future__ import annotations
@@ -101,11 +102,15 @@ def _cmd_privacy(args: argparse.Namespace) -> int:
     from knowledge import privacy
 
     os.umask(0o077)
+    tracker_db = Path(args.tracker_db) if args.tracker_db else privacy.DEFAULT_TRACKER_DB
+    if not args.tracker_db and os.environ.get(privacy.TRACKER_DB_ENV):
+        tracker_db = Path(os.environ[privacy.TRACKER_DB_ENV])
     stores = privacy.Stores(
-        tracker_db=Path(args.tracker_db) if args.tracker_db else privacy.default_stores().tracker_db,
+        tracker_db=tracker_db,
         redis_url=os.environ.get(privacy.REDIS_URL_ENV, "") if args.redis_url is None else args.redis_url,
         desk_db=Path(args.desk_db) if args.desk_db else get_settings().desk_db,
-        seen_db=Path(args.seen_db) if args.seen_db else privacy.default_stores().seen_db)
+        seen_db=Path(args.seen_db) if args.seen_db else privacy.default_stores().seen_db,
+        events_db=get_settings().events_db or tracker_db.parent / "events.db")  # the stack keeps both together
     if args.action == "purge":
         days = args.days if args.days is not None else get_settings().retention_days
         if days < 1:
@@ -131,6 +136,33 @@ def _add_privacy_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
         q.add_argument("--desk-db", default="", help="the desk database (default KNOWLEDGE_DESK_DB)")
         q.add_argument("--seen-db", default="", help="the webhook redelivery memory (default DVC_SEEN_DB)")
         q.set_defaults(func=_cmd_privacy)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from knowledge.analytics.figures import Period, PeriodError
+    from knowledge.analytics.report import ReportError, render, report_figures
+
+    try:
+        period = Period.month(args.month, args.channel or None)
+        data = render(report_figures(get_settings(), period), args.format)
+    except (PeriodError, ReportError) as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out or f"bao-cao-{args.month}.{args.format}")
+    out.write_bytes(data)
+    print(json.dumps({"written": str(out), "bytes": len(data)}))
+    return 0
+
+
+def _add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("report", help="the monthly outreach report (Quyết định 1588), figures as on the dashboard")
+    p.add_argument("--month", required=True, metavar="YYYY-MM")
+    p.add_argument("--format", required=True, choices=["xlsx", "pdf"])
+    p.add_argument("--channel", default="", choices=["", "socketio", "facebook", "zalo", "rest"])
+    p.add_argument("--out", default="", metavar="FILE", help="default bao-cao-YYYY-MM.FORMAT here")
+    p.set_defaults(func=_cmd_report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("export-nlu", help="write Rasa lookup tables generated from the catalogue").set_defaults(
         func=_cmd_export_nlu)
     _add_privacy_command(sub)
+    _add_report_command(sub)
     return parser
 
 

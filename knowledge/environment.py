@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Literal, Optional
@@ -46,6 +47,18 @@ def check_secret(var: str, value: Optional[str], env: Environment, required: boo
     if len(value) < MIN_SECRET_CHARS:
         raise SettingError(f"{var} is too short for production ({len(value)} characters; at least "
                            f"{MIN_SECRET_CHARS})")
+
+
+def is_loopback(address: Optional[str]) -> bool:
+    """A peer address on this machine (127.0.0.0/8, ::1, an IPv4-mapped loopback): the development
+    posture's rule for operator endpoints (Rasa's REST channel, ``/metrics``)."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
 
 
 def same_secret(given: Optional[str], expected: Optional[str]) -> bool:

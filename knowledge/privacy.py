@@ -11,6 +11,9 @@ conversation; ``forget(sender_id)`` deletes one conversation from all of them:
   the cutoff (a live conversation is one JSON value: Rasa rewrites it whole on every turn),
   forget the sender's tracker and its message-order counters. Then ``BGREWRITEAOF`` when
   Redis keeps an append-only file, so that the file stops holding what was deleted.
+* Rasa's SQL event broker (``RASA_EVENTS_DB``, read by the console's dashboard and report):
+  rows of its ``events`` table (sender id and the event as JSON, its ``timestamp`` inside);
+  purge deletes the events older than the cutoff, forget every event of the sender.
 * The desk database (handovers with the consented contact, feedback, events):
   ``DeskStore.purge_before`` and ``DeskStore.forget``.
 * The webhook redelivery memory (``DVC_SEEN_DB``, message ids with the time they were
@@ -39,6 +42,7 @@ from knowledge.settings import PROJECT_ROOT
 TRACKER_DB_ENV = "RASA_TRACKER_DB"
 REDIS_URL_ENV = "DVC_REDIS_URL"
 SEEN_DB_ENV = "DVC_SEEN_DB"
+EVENTS_DB_ENV = "RASA_EVENTS_DB"
 DEFAULT_TRACKER_DB = PROJECT_ROOT / "var" / "tracker.db"
 REDIS_PREFIX = "dvc:"
 REDIS_TRACKER_PREFIX = REDIS_PREFIX + "tracker:"  # Rasa: key_prefix "dvc" + ":" + "tracker:"
@@ -61,13 +65,16 @@ class Stores:
     redis_url: str = ""
     desk_db: Optional[Path] = None
     seen_db: Optional[Path] = None
+    events_db: Optional[Path] = None
 
 
 def default_stores(env: Optional[dict[str, str]] = None, desk_db: Optional[Path] = None) -> Stores:
     env = dict(os.environ) if env is None else env
     seen = env.get(SEEN_DB_ENV, "")
-    return Stores(tracker_db=Path(env.get(TRACKER_DB_ENV) or DEFAULT_TRACKER_DB), redis_url=env.get(REDIS_URL_ENV, ""),
-                  desk_db=desk_db, seen_db=Path(seen) if seen else None)
+    tracker_db = Path(env.get(TRACKER_DB_ENV) or DEFAULT_TRACKER_DB)
+    events = env.get(EVENTS_DB_ENV) or env.get("KNOWLEDGE_EVENTS_DB") or str(tracker_db.parent / "events.db")
+    return Stores(tracker_db=tracker_db, redis_url=env.get(REDIS_URL_ENV, ""),
+                  desk_db=desk_db, seen_db=Path(seen) if seen else None, events_db=Path(events))
 
 
 def cutoff_for(days: int, now: Optional[dt.datetime] = None) -> dt.datetime:
@@ -86,6 +93,7 @@ def purge(cutoff: dt.datetime, stores: Stores, desk: Optional[Desk] = None) -> d
         "tracker_redis": _purge_redis(stores.redis_url, epoch) if stores.redis_url else None,
         "desk": _desk(stores, desk).purge_before(cutoff) if _has_desk(stores, desk) else None,
         "seen": _sqlite(stores.seen_db, lambda db: _purge_seen(db, cutoff)),
+        "event_broker": _sqlite(stores.events_db, lambda db: _purge_broker(db, epoch)),
     }
 
 
@@ -98,6 +106,7 @@ def forget(sender_id: str, stores: Stores, desk: Optional[Desk] = None) -> dict[
         "tracker_redis": _forget_redis(stores.redis_url, sender_id) if stores.redis_url else None,
         "desk": _desk(stores, desk).forget(sender_id) if _has_desk(stores, desk) else None,
         "seen": _sqlite(stores.seen_db, lambda db: _forget_seen(db, sender_id)),
+        "event_broker": _sqlite(stores.events_db, lambda db: _forget_tracker_sql(db, sender_id)),
     }
 
 
@@ -137,6 +146,14 @@ def _forget_tracker_sql(db: sqlite3.Connection, sender_id: str) -> int:
     if "events" not in _tables(db):
         return 0
     return db.execute("DELETE FROM events WHERE sender_id = ?", (sender_id,)).rowcount
+
+
+def _purge_broker(db: sqlite3.Connection, epoch: float) -> int:
+    """Rasa's SQL event broker keeps each event as JSON: its time is the JSON's ``timestamp``."""
+    if "events" not in _tables(db):
+        return 0
+    return db.execute("DELETE FROM events WHERE CAST(json_extract(data, '$.timestamp') AS REAL) < ?",
+                      (epoch,)).rowcount
 
 
 def _purge_seen(db: sqlite3.Connection, cutoff: dt.datetime) -> int:

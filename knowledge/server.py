@@ -15,6 +15,10 @@ does nothing per request.
 The index is built (or found fresh) once, in the parent, before the workers start: they
 only load it, and each keeps watching the ``current`` pointer for rebuilds. The port
 accepts connections once every worker is ready.
+
+Metrics and logs (knowledge/observability): the workers share their metrics through
+``PROMETHEUS_MULTIPROC_DIR`` (emptied here before they start, so any worker answers ``/metrics``
+for all of them), and write JSON lines with ``DVC_LOG_FORMAT=json``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ import sys
 import time
 from typing import Any
 
+from knowledge.observability.logs import configure_logging, install_log_masking, log_format, uvicorn_log_config
+from knowledge.observability.prometheus import metrics_token, prepare_multiprocess_dir
 from knowledge.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -45,12 +51,21 @@ def serve(settings: Settings | None = None, workers: int | None = None, log_leve
     import uvicorn
 
     settings = settings or get_settings()
+    metrics_token()  # SettingError (too short for production) before the port opens
+    prepare_multiprocess_dir()
     workers = workers or settings.workers or default_workers()
     if workers == 1 or not hasattr(socket, "send_fds"):
-        uvicorn.run(APP, factory=True, host=settings.host, port=settings.port, log_level=log_level)
+        install_log_masking()
+        uvicorn.run(APP, factory=True, host=settings.host, port=settings.port, log_level=log_level,
+                    **_log_config(log_level))
         return 0
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(message)s")
+    configure_logging("knowledge", log_level.upper())
     return Supervisor(settings, workers, log_level).run()
+
+
+def _log_config(log_level: str) -> dict[str, Any]:
+    """uvicorn's logging: JSON lines through the masking formatter, or uvicorn's own lines."""
+    return {"log_config": uvicorn_log_config("knowledge", log_level)} if log_format() == "json" else {}
 
 
 class Supervisor:
@@ -204,9 +219,11 @@ def _worker(settings: Settings, log_level: str, channel: socket.socket, closed: 
     from knowledge.api.deps import IndexHolder
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
+    install_log_masking()
     holder = IndexHolder(settings)
     holder.start()
-    config = uvicorn.Config(create_app(settings, holder), log_level=log_level, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(create_app(settings, holder), log_level=log_level, timeout_graceful_shutdown=5,
+                            **_log_config(log_level))
     server = uvicorn.Server(config)
 
     async def adopt_connections() -> None:

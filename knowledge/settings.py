@@ -48,10 +48,17 @@ class Settings(BaseSettings):
                          "own SO_REUSEPORT socket; 0 = min(2, cores)")
     rasa_url: str = Field("", description="Rasa socket.io URL the portal widget connects to; '' = same host, rasa_port")
     rasa_port: int = Field(5005, description="port of Rasa on the portal's host, used when rasa_url is empty")
+    rasa_api_port: int = Field(5005, description="port on 127.0.0.1 of Rasa's HTTP API for the Facebook and Zalo "
+                               "conversations (the console pauses the bot and sends the officers' replies); the "
+                               "portal's conversations go to rasa_port")
+    rasa_api_token: Optional[str] = Field(None, validation_alias=AliasChoices("RASA_API_TOKEN", "rasa_api_token"),
+                                          description="Rasa's API token (the console's live handover is off without)")
     max_body_bytes: int = Field(64 * 1024, description="requests above this size get 413")
     max_query_chars: int = Field(1000, description="longer queries get 422")
     portal_title: str = "Trợ lý dịch vụ công trực tuyến"
     desk_db: Path = Field(PROJECT_ROOT / "var" / "desk.db", description="handovers, feedback, events (SQLite)")
+    events_db: Optional[Path] = Field(None, description="Rasa's SQL event broker (SQLite, RASA_EVENTS_DB), read by "
+                                      "the dashboard and the monthly report; unset: figures from the desk only")
     desk_token: Optional[str] = Field(None, description="the action server sends it as X-Desk-Token to /desk/*; "
                                       "the desk is closed while it is unset")
     admin_token: Optional[str] = Field(None, description="bearer token of /admin/*; admin is off when unset")

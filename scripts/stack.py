@@ -249,11 +249,14 @@ class Stack:
             "KNOWLEDGE_PORT": str(c.knowledge_port),
             "KNOWLEDGE_INDEX_DIR": str(c.index_dir),
             "KNOWLEDGE_RASA_PORT": str(c.portal_rasa_port),
+            "KNOWLEDGE_RASA_API_PORT": str(c.rasa_port),  # the console's live handover (Facebook, Zalo)
             "KNOWLEDGE_DESK_DB": str(c.tracker_db.parent / "desk.db"),
             "KNOWLEDGE_DEMO_ONESTOP_DB": str(c.tracker_db.parent / "demo-onestop.db"),
             "ACTIONS_KNOWLEDGE_URL": c.knowledge_url,
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{c.actions_port}/webhook",
             "RASA_TRACKER_DB": str(c.tracker_db),
+            "RASA_EVENTS_DB": str(c.tracker_db.parent / "events.db"),  # Rasa's SQL event broker (bot/endpoints.yml)
+            "KNOWLEDGE_EVENTS_DB": str(c.tracker_db.parent / "events.db"),  # read by the dashboard and the report
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "HF_HUB_OFFLINE": "1",
@@ -294,6 +297,15 @@ class Stack:
         port = c.rasa_port if name == "rasa" else c.rasa_portal_port
         return f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/"
 
+    def observability_env(self, name: str) -> dict[str, str]:
+        """The child's name in its JSON log lines, and for the children with several worker processes
+        (knowledge, Rasa) the folder where the workers share their metrics (emptied by the child at
+        its start; docs/OPERATIONS.md "Metrics and logs")."""
+        env = {"DVC_PROCESS_NAME": name}
+        if name in ("knowledge", "rasa", "rasa-portal"):
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(self.config.tracker_db.parent / "metrics" / name)
+        return env
+
     def specs(self) -> list[ChildSpec]:
         """Every child (``config.children`` of them, if set), in start order."""
         c = self.config
@@ -317,9 +329,10 @@ class Stack:
             specs.append(ChildSpec("redis", [server, str(conf)], *self.probes("redis")))
         if wanted("knowledge"):
             specs.append(ChildSpec("knowledge", [py, "-m", "knowledge", "serve", "--log-level", "warning"],
-                                   *self.probes("knowledge")))
+                                   *self.probes("knowledge"), self.observability_env("knowledge")))
         if wanted("actions"):
-            specs.append(ChildSpec("actions", [py, "-m", "actions.server"], *self.probes("actions")))
+            specs.append(ChildSpec("actions", [py, "-m", "actions.server"], *self.probes("actions"),
+                                   self.observability_env("actions")))
         if not (wanted("rasa") or (c.scaled and wanted("rasa-portal"))):
             return specs
         model = c.model or latest_model()
@@ -329,7 +342,7 @@ class Stack:
             cmd = [str(VENV_RASA / "bin" / "python"), "-m", "bot.serve", "run", "--enable-api",
                    "--interface", c.host, "--port", str(port), "--model", str(model),
                    "--credentials", str(credentials), "--endpoints", str(c.endpoints)]
-            return ChildSpec(name, cmd, *self.probes(name), env or {})
+            return ChildSpec(name, cmd, *self.probes(name), {**self.observability_env(name), **(env or {})})
 
         credentials = channels_file(c.credentials, c.tracker_db.parent, rest=c.rest_channel)
         if not c.scaled:

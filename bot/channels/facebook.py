@@ -50,6 +50,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import metrics
 from bot.channels import ordering
 from bot.channels.facebook_signature import valid_signature
 from bot.channels.formatting import (
@@ -164,11 +165,13 @@ class GraphClient:
                 retryable = True
                 problem = f"network error {type(e).__name__}"
             if not retryable or attempt >= retries:
+                metrics.send_failed("facebook")
                 logger.error("facebook send failed: %s to %s after %d attempt(s): %s",
                              what, who, attempt + 1, problem)
                 return False
             delay = retry_after if retry_after is not None else self.backoff * (2 ** attempt)
             delay = min(delay, 30.0) * (1 + random.random() * 0.2)
+            metrics.send_retried("facebook")
             logger.warning("facebook send: %s to %s failed (%s); retry %d/%d in %.1fs",
                            what, who, problem, attempt + 1, retries, delay)
             await asyncio.sleep(delay)
@@ -383,7 +386,7 @@ class MessengerInput(FacebookInput):
                  graph_base_url: Optional[str] = None, graph_version: Optional[str] = None) -> None:
         super().__init__(str(fb_verify or ""), str(fb_secret or ""), str(fb_access_token or ""))
         self.client = GraphClient(self.fb_access_token, graph_base_url or None, graph_version or None)
-        self._locks = SenderLocks()
+        self._locks = SenderLocks("facebook")
         self._tasks: Set[asyncio.Task] = set()
         self._seen = RecentIds(4096)  # recent message ids (Meta redelivers)
         # The same across Rasa workers (Redis) or across restarts (SQLite), for the retry horizon.

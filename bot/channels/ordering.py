@@ -1,9 +1,12 @@
-"""Shared by the platform channels (standard library only).
+"""Shared by the platform channels (standard library only, and bot/metrics.py).
 
 ``SenderLocks``: one asyncio.Lock per sender, so a user's messages are handled one at a
 time and in order (tasks take the lock in creation order; asyncio.Lock wakes waiters
 first-in first-out), while different users run concurrently. A lock is dropped when
 nobody holds or waits for it.
+
+The messages held or waiting in a ``SenderLocks`` are the channel's queue depth
+(``dvc_rasa_channel_queue_depth``, bot/metrics.py).
 
 ``RecentIds``: a bounded memory of message ids, because platforms redeliver webhooks.
 
@@ -38,22 +41,26 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, List, Optional, Union
 
+from bot import metrics
+
 logger = logging.getLogger(__name__)
 REDIS_URL_ENV = "DVC_REDIS_URL"
 SEEN_DB_ENV = "DVC_SEEN_DB"
 
 
 class SenderLocks:
-    def __init__(self) -> None:
+    def __init__(self, channel: str = "other") -> None:
         self._locks: Dict[str, List[object]] = {}  # sender -> [lock, holders and waiters]
+        self._channel = channel  # the queue-depth gauge's label (bot/metrics.py)
 
     @asynccontextmanager
     async def hold(self, sender: str) -> AsyncIterator[None]:
         entry = self._locks.setdefault(sender, [asyncio.Lock(), 0])
         entry[1] = int(entry[1]) + 1  # type: ignore[call-overload]
         try:
-            async with entry[0]:  # type: ignore[attr-defined]
-                yield
+            with metrics.queued(self._channel):
+                async with entry[0]:  # type: ignore[attr-defined]
+                    yield
         finally:
             entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
             if entry[1] == 0:

@@ -20,7 +20,6 @@ Imported by the Rasa server: standard library and Rasa only.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -35,7 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot.channels.safety import MAX_ID_CHARS, clean_id, clean_text, load_json
-from knowledge.environment import environment
+from knowledge.environment import environment, is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -46,16 +45,6 @@ MAX_METADATA_CHARS = 4096
 
 def sender_id(sender: str) -> str:
     return sender if sender.startswith(PREFIX) else PREFIX + sender
-
-
-def is_loopback(address: Optional[str]) -> bool:
-    try:
-        ip = ipaddress.ip_address((address or "").strip("[]").split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
 
 
 def parse_body(raw: Optional[bytes]) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:

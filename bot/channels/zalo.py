@@ -54,6 +54,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import metrics
 from bot.channels import ordering
 from bot.channels.formatting import (
     ChannelLimits,
@@ -201,10 +202,12 @@ class ZaloClient:
             if outcome == self.RETRY and retries < self.config.max_retries:
                 delay = max(self.config.backoff * (2 ** retries), min(wait or 0.0, 10.0))
                 retries += 1
+                metrics.send_retried("zalo")
                 logger.warning("zalo send to %s: %s; retry %d/%d in %.1fs", who, detail, retries,
                                self.config.max_retries, delay)
                 await asyncio.sleep(delay)
                 continue
+            metrics.send_failed("zalo")
             logger.error("zalo send to %s failed after %d retries: %s", who, retries, detail)
             return False
 
@@ -354,7 +357,7 @@ class ZaloInput(InputChannel):
                                      http_timeout=config.http_timeout)
         self.client = ZaloClient(config, self.tokens)
         self._tasks: Set[asyncio.Task] = set()
-        self._locks = SenderLocks()
+        self._locks = SenderLocks("zalo")
         self._seen = RecentIds(DEDUP_SIZE)
         # The same across Rasa workers (Redis) or across restarts (SQLite), for the retry horizon.
         self._shared_seen = redelivery_memory("zalo", REPLAY_HORIZON_S + CLOCK_SKEW_S)

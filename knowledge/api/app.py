@@ -25,11 +25,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knowledge import __version__
 from knowledge.api.deps import IndexHolder, LoadedDep
-from knowledge.api.routers import catalogue, desk, onestop_demo, portal, search
+from knowledge.api.routers import catalogue, desk, onestop_demo, portal, referral, search
 from knowledge.api.schemas import Health, error_responses
 from knowledge.console import create_console
 from knowledge.desk import DeskStore
 from knowledge.desk.onestop_demo import DemoOneStop
+from knowledge.observability.logs import install_log_masking
+from knowledge.observability.service import ObservabilityMiddleware
 from knowledge.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,10 @@ def create_app(settings: Optional[Settings] = None, holder: Optional[IndexHolder
     app.state.holder = holder
     app.state.desk = DeskStore(settings.desk_db)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Outermost: the request id (X-Request-ID) for every log line of the request, latency and status
+    # per route template, and GET /metrics (loopback in development, DVC_METRICS_TOKEN otherwise).
+    install_log_masking()
+    app.add_middleware(ObservabilityMiddleware)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -156,6 +162,7 @@ def create_app(settings: Optional[Settings] = None, holder: Optional[IndexHolder
     app.include_router(search.router)
     app.include_router(catalogue.router, responses=error_responses(404))
     app.include_router(portal.router)
+    app.include_router(referral.router, responses=error_responses(404))
     app.include_router(desk.router, responses=error_responses(401, 403, 404, 503))
     if settings.demo_onestop:
         app.state.onestop = DemoOneStop(settings.demo_onestop_db)

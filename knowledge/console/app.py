@@ -32,6 +32,7 @@ from knowledge.console.auth import ConsoleAuth, Failed, LoggedIn
 from knowledge.console.db import Clock, ConsoleDB, utc_now
 from knowledge.console.errors import AccountError
 from knowledge.console.queue import open_queue
+from knowledge.console.rasa import RasaHTTP, RasaLink
 from knowledge.console.sessions import Session, Sessions
 from knowledge.console.throttle import Throttle
 from knowledge.desk import DeskStore
@@ -62,6 +63,7 @@ class Console:
     desk: DeskStore
     clock: Clock
     secure_cookies: bool
+    rasa: Optional[RasaLink] = None  # the live handover (knowledge/console/rasa.py); None: no case can be taken
 
 
 class SecurityHeaders:
@@ -226,7 +228,8 @@ def _routes(app: FastAPI) -> None:
     @app.get("/", response_class=HTMLResponse, name="queue")
     def queue(request: Request, app_: ConsoleDep, session: OfficerDep) -> Response:
         rows = open_queue(app_.desk, app_.clock())
-        return page(request, "queue.html", {"rows": rows}, session=session)
+        taken = open_queue(app_.desk, app_.clock(), status="taken")
+        return page(request, "queue.html", {"rows": rows, "taken": taken}, session=session)
 
     @app.get("/admin/officers", response_class=HTMLResponse, name="officers")
     def officers(request: Request, app_: ConsoleDep, session: AdminDep, created: str = "") -> Response:
@@ -282,16 +285,23 @@ def error_page(request: Request, status: int, title: str, message: str) -> HTMLR
 
 
 def create_console(settings: Settings, *, desk: Optional[DeskStore] = None, clock: Clock = utc_now,
-                   hasher: Optional[PasswordHasher] = None) -> FastAPI:
-    """The console over ``settings.desk_db``; ``clock`` and ``hasher`` are for tests."""
+                   hasher: Optional[PasswordHasher] = None, rasa: Optional[RasaLink] = None) -> FastAPI:
+    """The console over ``settings.desk_db``; ``clock``, ``hasher`` and ``rasa`` are for tests."""
     db = ConsoleDB(settings.desk_db)
     accounts = Accounts(db, hasher=hasher, clock=clock)
     auth = ConsoleAuth(accounts, Sessions(db, accounts, clock=clock), Throttle(db, clock=clock))
     app = FastAPI(title="Trang cán bộ", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.console = Console(auth, desk or DeskStore(settings.desk_db), clock,
-                                secure_cookies=settings.environment == "production")
+                                secure_cookies=settings.environment == "production",
+                                rasa=rasa or RasaHTTP.from_settings(settings))
     app.add_middleware(SecurityHeaders)
     _errors(app)
     _routes(app)
+    from knowledge.console.handover import router as handover_router  # its pages use this module's helpers
+
+    app.include_router(handover_router)
+    from knowledge.console.dashboard import install as install_dashboard  # likewise
+
+    install_dashboard(app, settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -12,6 +12,7 @@ from typing import Optional
 
 from knowledge.console.db import parse
 from knowledge.desk import DeskStore, Handover
+from knowledge.desk.store import OPEN, TAKEN
 
 CHANNELS = {
     "socketio": "Cổng dịch vụ công (khung chat)",
@@ -19,6 +20,13 @@ CHANNELS = {
     "zalo": "Zalo",
     "rest": "Kênh thử nghiệm",
 }
+REASONS = {
+    "citizen_asked": "Người dân yêu cầu gặp cán bộ",
+    "repeated_fallback": "Trợ lý ảo nhiều lần không hiểu câu hỏi",
+    "other": "Trợ lý ảo không giải quyết được",
+}
+STATUSES = {OPEN: "Đang chờ", TAKEN: "Đang xử lý", "closed": "Đã kết thúc"}
+CALLBACK_LABELS = {"not_called": "Chưa gọi", "called": "Đã gọi", "unreachable": "Không liên lạc được"}
 QUEUE_LIMIT = 200
 VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
 
@@ -32,6 +40,11 @@ class QueueRow:
     within_office_hours: bool
     consent: str
     contact: Optional[str]
+    reason: str = ""
+    status: str = ""
+    officer: Optional[str] = None
+    callback: str = ""
+    callback_status: str = "not_called"
 
 
 def channel_label(channel: Optional[str]) -> str:
@@ -64,10 +77,13 @@ def row(handover: Handover, now: dt.datetime) -> QueueRow:
         created_at=created.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y"),
         waiting=waiting_text(now - created), within_office_hours=handover.within_office_hours,
         consent=consent_text(handover.contact_consent),
-        contact=handover.contact if handover.contact_consent is True else None)
+        contact=handover.contact if handover.contact_consent is True else None,
+        reason=REASONS.get(handover.reason, REASONS["other"]), status=STATUSES.get(handover.status, handover.status),
+        officer=handover.officer, callback=CALLBACK_LABELS.get(handover.callback_status, ""),
+        callback_status=handover.callback_status)
 
 
-def open_queue(desk: DeskStore, now: dt.datetime) -> list[QueueRow]:
-    """Open handovers, the longest waiting first."""
-    handovers = desk.handovers(status="open", limit=QUEUE_LIMIT)
+def open_queue(desk: DeskStore, now: dt.datetime, status: str = OPEN) -> list[QueueRow]:
+    """Open handovers (or those of another ``status``), the longest waiting first."""
+    handovers = desk.handovers(status=status, limit=QUEUE_LIMIT)
     return [row(h, now) for h in sorted(handovers, key=lambda h: (h.created_at, h.id))]

@@ -39,7 +39,12 @@ CREATE TABLE IF NOT EXISTS handover (
     contact TEXT,
     contact_consent INTEGER,
     status TEXT NOT NULL DEFAULT 'open',
-    ref TEXT
+    ref TEXT,
+    reason TEXT,
+    officer TEXT,
+    taken_at TEXT,
+    closed_at TEXT,
+    callback_status TEXT
 );
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,6 +66,14 @@ CREATE INDEX IF NOT EXISTS event_type ON event(type);
 """
 # Created after the migration below (a file from before the column existed has no ``ref`` yet).
 REF_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS handover_ref ON handover(ref)"
+# Columns of the live handover (issue 13), added to a file from before them.
+LIVE_COLUMNS = ("reason", "officer", "taken_at", "closed_at", "callback_status")
+# Why the bot handed over (actions/handover.py); anything else is stored as "other".
+REASONS = ("citizen_asked", "repeated_fallback", "other")
+# An open handover is taken by one officer, then closed; only a taken one is closed.
+OPEN, TAKEN, CLOSED = "open", "taken", "closed"
+# The call-back list (outside office hours, contact given with consent): an officer sets these.
+CALLBACK_STATUSES = ("not_called", "called", "unreachable")
 TABLES = ("handover", "feedback", "event")
 
 # No 0/O, 1/I/L: a reference read over the phone or copied by hand is not mistaken.
@@ -102,6 +115,11 @@ class Handover:
     contact: Optional[str]
     contact_consent: Optional[bool]
     status: str
+    reason: str = "other"
+    officer: Optional[str] = None
+    taken_at: Optional[str] = None
+    closed_at: Optional[str] = None
+    callback_status: str = "not_called"
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,9 @@ class DeskStore:
         columns = {r["name"] for r in db.execute("PRAGMA table_info(handover)")}
         if "ref" not in columns:
             db.execute("ALTER TABLE handover ADD COLUMN ref TEXT")
+        for column in LIVE_COLUMNS:
+            if column not in columns:
+                db.execute(f"ALTER TABLE handover ADD COLUMN {column} TEXT")
         missing = [r["id"] for r in db.execute("SELECT id FROM handover WHERE ref IS NULL")]
         taken = {r["ref"] for r in db.execute("SELECT ref FROM handover WHERE ref IS NOT NULL")}
         for hid in missing:
@@ -147,7 +168,8 @@ class DeskStore:
             conn.close()
 
     def add_handover(self, sender_id: str, channel: Optional[str], within_office_hours: bool,
-                     transcript: list[dict[str, str]]) -> CreatedHandover:
+                     transcript: list[dict[str, str]], reason: str = "other") -> CreatedHandover:
+        reason = reason if reason in REASONS else "other"
         masked = [{**line, "text": mask_pii(str(line.get("text") or ""))} for line in transcript]
         text = json.dumps(masked, ensure_ascii=False)
         with self._db() as db:
@@ -155,9 +177,9 @@ class DeskStore:
                 ref = new_ref()
                 try:
                     cur = db.execute(
-                        "INSERT INTO handover (ref, sender_id, channel, created_at, within_office_hours, transcript)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (ref, sender_id, channel, _now(), int(within_office_hours), text))
+                        "INSERT INTO handover (ref, sender_id, channel, created_at, within_office_hours, transcript,"
+                        " reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (ref, sender_id, channel, _now(), int(within_office_hours), text, reason))
                 except sqlite3.IntegrityError:  # the same reference drawn twice: draw again
                     continue
                 return CreatedHandover(int(cur.lastrowid or 0), ref)
@@ -188,6 +210,51 @@ class DeskStore:
         with self._db() as db:
             rows = db.execute(sql, args).fetchall()
         return [_handover(r) for r in rows]
+
+    def take(self, ref: str, officer: str) -> bool:
+        """Give the open handover ``ref`` to ``officer``; False when it is not open (already taken).
+
+        One conditional UPDATE: of several officers taking the same case at once exactly one
+        changes the row (SQLite serialises writers), the others see rowcount 0.
+        """
+        if not is_ref(ref):
+            return False
+        with self._db() as db:
+            cur = db.execute("UPDATE handover SET status = ?, officer = ?, taken_at = ? WHERE ref = ? AND status = ?",
+                             (TAKEN, officer, _now(), ref, OPEN))
+            return cur.rowcount == 1
+
+    def release(self, ref: str, officer: str) -> bool:
+        """Put a case ``officer`` took back in the queue (the bot could not be paused)."""
+        with self._db() as db:
+            cur = db.execute("UPDATE handover SET status = ?, officer = NULL, taken_at = NULL"
+                             " WHERE ref = ? AND status = ? AND officer = ?", (OPEN, ref, TAKEN, officer))
+            return cur.rowcount == 1
+
+    def close(self, ref: str, officer: str) -> bool:
+        """Close the case ``officer`` holds; False when it is not theirs or not taken."""
+        if not is_ref(ref):
+            return False
+        with self._db() as db:
+            cur = db.execute("UPDATE handover SET status = ?, closed_at = ?"
+                             " WHERE ref = ? AND status = ? AND officer = ?", (CLOSED, _now(), ref, TAKEN, officer))
+            return cur.rowcount == 1
+
+    def callbacks(self, limit: int = 200) -> list[Handover]:
+        """Handovers outside office hours whose citizen left a contact with consent, oldest first."""
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM handover WHERE within_office_hours = 0 AND contact_consent = 1"
+                              " AND contact IS NOT NULL ORDER BY id LIMIT ?", (limit,)).fetchall()
+        return [_handover(r) for r in rows]
+
+    def set_callback_status(self, ref: str, status: str) -> bool:
+        """Record the call-back's outcome; False for an unknown status or a handover not on the list."""
+        if status not in CALLBACK_STATUSES or not is_ref(ref):
+            return False
+        with self._db() as db:
+            cur = db.execute("UPDATE handover SET callback_status = ? WHERE ref = ? AND within_office_hours = 0"
+                             " AND contact_consent = 1 AND contact IS NOT NULL", (status, ref))
+            return cur.rowcount == 1
 
     def add_feedback(self, sender_id: str, value: Optional[str], rating: Optional[int], answer_ref: Optional[str],
                      comment: Optional[str]) -> int:
@@ -237,7 +304,9 @@ class DeskStore:
 def _handover(r: sqlite3.Row) -> Handover:
     return Handover(r["id"], r["ref"], r["sender_id"], r["channel"], r["created_at"], bool(r["within_office_hours"]),
                     json.loads(r["transcript"]), r["contact"],
-                    None if r["contact_consent"] is None else bool(r["contact_consent"]), r["status"])
+                    None if r["contact_consent"] is None else bool(r["contact_consent"]), r["status"],
+                    r["reason"] or "other", r["officer"], r["taken_at"], r["closed_at"],
+                    r["callback_status"] or "not_called")
 
 
 def _create_private(path: Path) -> None:

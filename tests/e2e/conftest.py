@@ -24,8 +24,10 @@ def model_or_skip() -> Path:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     model = model_or_skip()
     tmp = tmp_path_factory.mktemp("stack")
+    # Officers on duty all day, every day: the live handover's browser test takes a case "now".
+    office = {"ACTIONS_OFFICE_DAYS": "0,1,2,3,4,5,6", "ACTIONS_OFFICE_PERIODS": "00:00-23:59"}
     config = StackConfig.on_free_ports(index_dir=tmp / "index", tracker_db=tmp / "tracker.db", model=model,
-                                       log_dir=tmp / "logs")
+                                       log_dir=tmp / "logs", extra_env=office)
     s = Stack(config)
     try:
         s.start(timeout=300)

@@ -3,16 +3,12 @@
 // page must carry its Content-Security-Policy and the browser must report no violation of it.
 // Usage: node tests/e2e/portal.js <portal-url> <out-dir> <question> <answer-text> <button> <button-answer-text>
 const path = require('path');
-const { chromium } = require(path.join(__dirname, '..', '..', 'web', 'node_modules', 'playwright-core'));
+const { launch } = require('./browser');
 
 const [url, outDir, question, expected, buttonTitle, buttonExpected] = process.argv.slice(2);
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-           '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });  // a phone
     const page = await context.newPage();

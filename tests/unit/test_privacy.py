@@ -52,7 +52,7 @@ def test_purge_deletes_the_tracker_events_older_than_the_cutoff(tmp_path: Path) 
     db = tracker_db(tmp_path / "tracker.db", [("web:old", OLD, "cũ"), ("web:live", OLD, "đầu cuộc trò chuyện"),
                                               ("web:live", RECENT, "mới")])
     deleted = privacy.purge(CUTOFF, privacy.Stores(tracker_db=db))
-    assert deleted == {"tracker_sql": 2, "tracker_redis": None, "desk": None, "seen": None}
+    assert deleted == {"tracker_sql": 2, "tracker_redis": None, "desk": None, "seen": None, "event_broker": None}
     assert senders(db) == [("web:live", "mới")]
 
 
@@ -60,6 +60,23 @@ def test_forget_deletes_every_event_of_one_conversation(tmp_path: Path) -> None:
     db = tracker_db(tmp_path / "tracker.db", [("fb:1", OLD, "a"), ("fb:1", RECENT, "b"), ("fb:2", RECENT, "c")])
     assert privacy.forget("fb:1", privacy.Stores(tracker_db=db))["tracker_sql"] == 2
     assert senders(db) == [("fb:2", "c")]
+
+
+def broker_db(path: Path, rows: list[tuple[str, float, str]]) -> Path:
+    """Rasa's SQL event broker table: the time is only inside the JSON."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), data TEXT)")
+        for sender, stamp, text in rows:
+            db.execute("INSERT INTO events (sender_id, data) VALUES (?, ?)",
+                       (sender, json.dumps({"event": "user", "timestamp": stamp, "text": text})))
+    return path
+
+
+def test_the_event_broker_is_purged_and_forgotten_like_the_tracker_store(tmp_path: Path) -> None:
+    db = broker_db(tmp_path / "events.db", [("web:old", OLD, "cũ"), ("web:live", RECENT, "mới"), ("fb:9", RECENT, "x")])
+    assert privacy.purge(CUTOFF, privacy.Stores(events_db=db))["event_broker"] == 1
+    assert privacy.forget("fb:9", privacy.Stores(events_db=db))["event_broker"] == 1
+    assert senders(db) == [("web:live", "mới")]
 
 
 def test_deleted_text_is_overwritten_in_the_sqlite_file(tmp_path: Path) -> None:
@@ -74,7 +91,8 @@ def test_deleted_text_is_overwritten_in_the_sqlite_file(tmp_path: Path) -> None:
 
 def test_missing_stores_are_reported_as_none_and_not_created(tmp_path: Path) -> None:
     stores = privacy.Stores(tracker_db=tmp_path / "none.db", desk_db=tmp_path / "desk.db", seen_db=tmp_path / "s.db")
-    assert privacy.purge(CUTOFF, stores) == {"tracker_sql": None, "tracker_redis": None, "desk": None, "seen": None}
+    assert privacy.purge(CUTOFF, stores) == {"tracker_sql": None, "tracker_redis": None, "desk": None, "seen": None,
+                                             "event_broker": None}
     assert list(tmp_path.iterdir()) == []
 
 
@@ -264,12 +282,13 @@ def test_cli_purge_and_forget_print_counts_only(tmp_path: Path, redis_server: tu
     assert main(["privacy", "purge", "--days", "7", *common]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out == {"purged_older_than_days": 7,
-                   "deleted": {"tracker_sql": 1, "tracker_redis": 1, "desk": 0, "seen": None}}
+                   "deleted": {"tracker_sql": 1, "tracker_redis": 1, "desk": 0, "seen": None, "event_broker": None}}
 
     assert main(["privacy", "forget", "web:b", *common, "--redis-url", ""]) == 0
     printed = capsys.readouterr().out
     assert json.loads(printed) == {"forgotten": True,
-                                   "deleted": {"tracker_sql": 1, "tracker_redis": None, "desk": 1, "seen": None}}
+                                   "deleted": {"tracker_sql": 1, "tracker_redis": None, "desk": 1, "seen": None,
+                                               "event_broker": None}}
     assert "web:b" not in printed
     assert senders(db) == [("web:c", "c")]
 

@@ -62,6 +62,8 @@ class HandoverIn(BaseModel):
     channel: Optional[str] = Field(None, max_length=50)
     within_office_hours: bool
     transcript: list[TranscriptLine] = Field(default_factory=list, max_length=200)
+    # Why the bot handed over, shown in the officers' queue (knowledge/desk/store.py REASONS).
+    reason: Literal["citizen_asked", "repeated_fallback", "other"] = "other"
 
 
 class ContactIn(BaseModel):
@@ -100,7 +102,7 @@ class ContactSaved(BaseModel):
 @router.post("/desk/handovers", response_model=HandoverCreated, dependencies=[Depends(require_desk_token)])
 def create_handover(body: HandoverIn, desk: DeskDep) -> HandoverCreated:
     transcript = [line.model_dump() for line in body.transcript]
-    created = desk.add_handover(body.sender_id, body.channel, body.within_office_hours, transcript)
+    created = desk.add_handover(body.sender_id, body.channel, body.within_office_hours, transcript, body.reason)
     return HandoverCreated(id=created.id, ref=created.ref)
 
 
