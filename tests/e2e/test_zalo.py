@@ -595,6 +595,8 @@ def test_the_conversation_is_zalo_prefixed(zalo: ZaloStack) -> None:
     user = new_user()
     assert post(zalo, event(user, "xin chao")) == 200
     wait_for(lambda: has_text(zalo, user, GREETING_MARK), "the greeting")
+    # The reply is sent before Rasa saves the turn: wait for the saved turn, then check it.
+    wait_for(lambda: bool(user_turns(zalo, user)), "the saved turn")
     assert [(e["text"], e["input_channel"]) for e in user_turns(zalo, user)] == [("xin chao", "zalo")]
 
 
@@ -607,6 +609,7 @@ def test_a_replayed_old_event_is_not_answered(zalo: ZaloStack) -> None:
     wait_for(lambda: has_text(zalo, user, "📄 Cấp lại thẻ căn cước"), "the canary's answer")
     wait_quiet(zalo.fake)
     assert not has_text(zalo, user, BIRTH_MARK)
+    wait_for(lambda: bool(user_turns(zalo, user)), "the canary's saved turn")  # saved after the reply is sent
     assert [e["text"] for e in user_turns(zalo, user)] == ["cấp lại thẻ căn cước thế nào"]
 
 
